@@ -28,6 +28,10 @@ type Config struct {
 	// GeoIPDB is a MaxMind City or Country database used to find a visitor's
 	// country; empty disables countries. --geoip-db, LOUPE_GEOIP_DB, default "".
 	GeoIPDB string
+	// ReferrerSpamList is a file of referrer-spam host names, one a line (the
+	// format of Matomo's referrer-spam-list); visits they refer are dropped.
+	// --referrer-spam-list, LOUPE_REFERRER_SPAM_LIST, default "" (none).
+	ReferrerSpamList string
 	// TrustedProxies lists the proxies whose X-Forwarded-For is believed, as
 	// addresses or CIDR prefixes separated by commas. --trusted-proxies,
 	// LOUPE_TRUSTED_PROXIES, default "" (believe no forwarded header).
@@ -120,6 +124,9 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) func() (Config, error) 
 		"roles this process runs: all, or a comma list of ingest, process, web (LOUPE_ROLES)")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", env("LOUPE_GEOIP_DB", ""),
 		"MaxMind City or Country database for visitor countries; empty disables (LOUPE_GEOIP_DB)")
+	fs.StringVar(&c.ReferrerSpamList, "referrer-spam-list", env("LOUPE_REFERRER_SPAM_LIST", ""),
+		"file of referrer-spam host names, one a line; visits they refer are dropped "+
+			"(LOUPE_REFERRER_SPAM_LIST)")
 	proxies := fs.String("trusted-proxies", env("LOUPE_TRUSTED_PROXIES", ""),
 		"comma list of proxy addresses or CIDR prefixes whose X-Forwarded-For is believed "+
 			"(LOUPE_TRUSTED_PROXIES)")
@@ -191,9 +198,13 @@ func (c *Config) validate() []error {
 	default:
 		problems = append(problems, fmt.Errorf("--log-level: %q is not debug, info, warn or error", c.LogLevel))
 	}
-	if c.GeoIPDB != "" {
-		if _, err := os.Stat(c.GeoIPDB); err != nil {
-			problems = append(problems, fmt.Errorf("--geoip-db: %w", err))
+	for flag, path := range map[string]string{"--geoip-db": c.GeoIPDB,
+		"--referrer-spam-list": c.ReferrerSpamList} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", flag, err))
 		}
 	}
 	return problems

@@ -297,3 +297,17 @@ func (t *Tx) BumpScroll(k HeatKey, depth int, n int64) error {
 		DO UPDATE SET count = heat_scroll.count + excluded.count`,
 		k.SiteID, k.PageKey, k.Device, k.Day, depth, n)
 }
+
+// IgnoreSession marks a session as not traffic; its batches are dropped.
+func (t *Tx) IgnoreSession(id int64, reason string) error {
+	return t.exec("ignore session", `INSERT INTO ignored_sessions (id, reason) VALUES (?, ?)
+		ON CONFLICT (id) DO NOTHING`, id, reason)
+}
+
+// Ignored reports whether a session was marked as not traffic.
+func (t *Tx) Ignored(id int64) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM ignored_sessions WHERE id = ?`,
+		id).Scan(&n)
+	return n > 0, wrap(err, "ignored session")
+}

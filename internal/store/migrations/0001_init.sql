@@ -181,3 +181,10 @@ CREATE TABLE heat_scroll (
 	count    BIGINT NOT NULL,
 	PRIMARY KEY (site_id, page_key, device, day, depth)
 );
+
+-- ignored_sessions remembers sessions that are not traffic (a spam referrer),
+-- so their later batches are dropped too.
+CREATE TABLE ignored_sessions (
+	id     BIGINT PRIMARY KEY,
+	reason TEXT NOT NULL
+);

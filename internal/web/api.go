@@ -1,0 +1,475 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"loupe.dev/loupe/internal/blob"
+	"loupe.dev/loupe/internal/enrich"
+	"loupe.dev/loupe/internal/heatmap"
+	"loupe.dev/loupe/internal/store"
+	"loupe.dev/loupe/internal/wire"
+)
+
+// maxRecording bounds one decompressed recording chunk.
+const maxRecording = 256 << 20
+
+// api serves /api/v1/.
+type api struct {
+	store *store.Store
+	blobs blob.Store
+	now   func() time.Time
+}
+
+// authorise returns the sites the request's bearer token may read.
+func (a *api) authorise(r *http.Request) ([]int64, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return nil, errUnauthorized
+	}
+	sites, err := a.store.TokenSites(r.Context(), token)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnauthorized
+	}
+	return sites, err
+}
+
+// site returns the site named in the path if the token may read it. A site
+// the token may not read is "not found", so keys cannot be probed.
+func (a *api) site(r *http.Request) (*store.Site, error) {
+	allowed, err := a.authorise(r)
+	if err != nil {
+		return nil, err
+	}
+	site, err := a.store.SiteByKey(r.Context(), r.PathValue("site"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(allowed, site.ID)) {
+		return nil, notFound("site")
+	}
+	return site, err
+}
+
+// session returns the session named in the path if the token may read its
+// site.
+func (a *api) session(r *http.Request) (*store.Session, error) {
+	allowed, err := a.authorise(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := wire.ParseID(r.PathValue("id"))
+	if err != nil {
+		return nil, notFound("session")
+	}
+	sess, err := a.store.SessionByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(allowed, sess.SiteID)) {
+		return nil, notFound("session")
+	}
+	return sess, err
+}
+
+// dateRange reads from and to (YYYY-MM-DD, inclusive, in the site's time
+// zone); the default is the 30 days up to today.
+func (a *api) dateRange(r *http.Request, site *store.Site) (store.Range, error) {
+	loc := site.Location()
+	today := a.now().In(loc)
+	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc)
+	from := to.AddDate(0, 0, -29)
+	var err error
+	if v := r.FormValue("to"); v != "" {
+		if to, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
+			return store.Range{}, badRequest("to: want a date as YYYY-MM-DD")
+		}
+	}
+	if v := r.FormValue("from"); v != "" {
+		if from, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
+			return store.Range{}, badRequest("from: want a date as YYYY-MM-DD")
+		}
+	} else if r.FormValue("to") != "" {
+		from = to.AddDate(0, 0, -29)
+	}
+	if to.Before(from) {
+		return store.Range{}, badRequest("from must not be after to")
+	}
+	end := to.AddDate(0, 0, 1)
+	return store.Range{
+		From: from.UnixMilli(), To: end.UnixMilli(),
+		FromDay: from.Year()*10000 + int(from.Month())*100 + from.Day(),
+		ToDay:   to.Year()*10000 + int(to.Month())*100 + to.Day(),
+	}, nil
+}
+
+func (a *api) stats(w http.ResponseWriter, r *http.Request) error {
+	site, err := a.site(r)
+	if err != nil {
+		return err
+	}
+	rng, err := a.dateRange(r, site)
+	if err != nil {
+		return err
+	}
+	st, err := a.store.Stats(r.Context(), site.ID, rng)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// sessionJSON is a session as the API shows it.
+type sessionJSON struct {
+	ID             string  `json:"id"`
+	StartedAt      string  `json:"started_at"`
+	DurationSecs   float64 `json:"duration_seconds"`
+	Pages          int     `json:"pages"`
+	EntryPage      string  `json:"entry_page"`
+	ExitPage       string  `json:"exit_page"`
+	Device         string  `json:"device"`
+	Browser        string  `json:"browser"`
+	BrowserVersion string  `json:"browser_version"`
+	OS             string  `json:"os"`
+	Country        string  `json:"country"`
+	Referrer       string  `json:"referrer"`
+	Clicks         int     `json:"clicks"`
+	RageClicks     int     `json:"rage_clicks"`
+	DeadClicks     int     `json:"dead_clicks"`
+	Errors         int     `json:"errors"`
+	Events         int     `json:"events"`
+	UserID         string  `json:"user_id,omitempty"`
+	HasRecording   bool    `json:"has_recording"`
+	ClockOffsetMS  int64   `json:"clock_offset_ms"`
+}
+
+func toSessionJSON(s *store.Session) sessionJSON {
+	return sessionJSON{
+		ID:             wire.FormatID(s.ID),
+		StartedAt:      time.UnixMilli(s.StartedAt).UTC().Format(time.RFC3339Nano),
+		DurationSecs:   float64(s.LastAt-s.StartedAt) / 1000,
+		Pages:          s.PageCount,
+		EntryPage:      s.EntryPage,
+		ExitPage:       s.ExitPage,
+		Device:         s.Device,
+		Browser:        s.Browser,
+		BrowserVersion: s.BrowserVersion,
+		OS:             s.OS,
+		Country:        s.Country,
+		Referrer:       s.ReferrerHost,
+		Clicks:         s.ClickCount,
+		RageClicks:     s.RageCount,
+		DeadClicks:     s.DeadCount,
+		Errors:         s.ErrorCount,
+		Events:         s.EventCount,
+		UserID:         s.UserID,
+		HasRecording:   s.RecordingBytes > 0,
+		ClockOffsetMS:  s.ClockOffset,
+	}
+}
+
+func (a *api) sessions(w http.ResponseWriter, r *http.Request) error {
+	site, err := a.site(r)
+	if err != nil {
+		return err
+	}
+	rng, err := a.dateRange(r, site)
+	if err != nil {
+		return err
+	}
+	f := store.SessionFilter{SiteID: site.ID, Range: rng, Device: r.FormValue("device"),
+		Limit: 50}
+	if v := r.FormValue("url"); v != "" {
+		f.PageKey = pageKey(v)
+	}
+	if v := r.FormValue("min_duration"); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs < 0 {
+			return badRequest("min_duration: want seconds")
+		}
+		f.MinDuration = int64(secs * 1000)
+	}
+	if v := r.FormValue("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
+			return badRequest("limit: want 1 to 500")
+		}
+	}
+	if v := r.FormValue("cursor"); v != "" {
+		before, id, ok := strings.Cut(v, "-")
+		f.Before, err = strconv.ParseInt(before, 10, 64)
+		if !ok || err != nil {
+			return badRequest("cursor: use the next_cursor of the previous page")
+		}
+		if f.BeforeID, err = wire.ParseID(id); err != nil {
+			return badRequest("cursor: use the next_cursor of the previous page")
+		}
+	}
+	list, err := a.store.Sessions(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Sessions   []sessionJSON `json:"sessions"`
+		NextCursor string        `json:"next_cursor,omitempty"`
+	}{Sessions: []sessionJSON{}}
+	for i := range list {
+		out.Sessions = append(out.Sessions, toSessionJSON(&list[i]))
+	}
+	if len(list) == f.Limit {
+		last := list[len(list)-1]
+		out.NextCursor = fmt.Sprintf("%d-%s", last.StartedAt, wire.FormatID(last.ID))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// pageKey accepts a full URL or a page key as the API returns them.
+func pageKey(v string) string {
+	if strings.Contains(v, "://") {
+		if k, err := enrich.PageKey(v); err == nil {
+			return k
+		}
+	}
+	return v
+}
+
+func (a *api) sessionDetail(w http.ResponseWriter, r *http.Request) error {
+	sess, err := a.session(r)
+	if err != nil {
+		return err
+	}
+	pages, err := a.store.PageViews(r.Context(), sess.ID)
+	if err != nil {
+		return err
+	}
+	clicks, err := a.store.Clicks(r.Context(), sess.ID)
+	if err != nil {
+		return err
+	}
+	type pageJSON struct {
+		PID       int64  `json:"pid"`
+		At        string `json:"at"`
+		URL       string `json:"url"`
+		Page      string `json:"page"`
+		Title     string `json:"title"`
+		MaxScroll int    `json:"max_scroll"`
+	}
+	type clickJSON struct {
+		PID      int64   `json:"pid"`
+		At       string  `json:"at"`
+		Page     string  `json:"page"`
+		Selector string  `json:"selector"`
+		OffsetX  float64 `json:"offset_x"`
+		OffsetY  float64 `json:"offset_y"`
+		X        float64 `json:"x"`
+		Y        float64 `json:"y"`
+		Dead     bool    `json:"dead"`
+		Rage     bool    `json:"rage"`
+	}
+	out := struct {
+		sessionJSON
+		PageViews []pageJSON  `json:"page_views"`
+		Clicks    []clickJSON `json:"click_events"`
+	}{sessionJSON: toSessionJSON(sess), PageViews: []pageJSON{}, Clicks: []clickJSON{}}
+	for _, p := range pages {
+		out.PageViews = append(out.PageViews, pageJSON{p.PID, stamp(p.At), p.URL, p.PageKey,
+			p.Title, p.MaxScroll})
+	}
+	for _, c := range clicks {
+		out.Clicks = append(out.Clicks, clickJSON{c.PID, stamp(c.At), c.PageKey, c.Selector,
+			c.OffsetX, c.OffsetY, c.X, c.Y, c.Dead, c.Rage})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func stamp(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
+
+// recording answers the session's rrweb events as one JSON array, in order,
+// joining the stored chunks without decoding the events.
+func (a *api) recording(w http.ResponseWriter, r *http.Request) error {
+	sess, err := a.session(r)
+	if err != nil {
+		return err
+	}
+	chunks, err := a.store.Chunks(r.Context(), sess.ID)
+	if err != nil {
+		return err
+	}
+	if len(chunks) == 0 {
+		return notFound("recording")
+	}
+	var out bytes.Buffer
+	out.WriteByte('[')
+	first := true
+	for _, c := range chunks {
+		events, err := a.chunk(r.Context(), c.BlobKey)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			continue
+		}
+		if !first {
+			out.WriteByte(',')
+		}
+		out.Write(events)
+		first = false
+	}
+	out.WriteByte(']')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "private, max-age=60")
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// chunk returns the events of one stored chunk without the brackets.
+func (a *api) chunk(ctx context.Context, key string) ([]byte, error) {
+	data, err := a.blobs.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read recording chunk %s: %w", key, err)
+	}
+	events, err := blob.Decompress(data, maxRecording)
+	if err != nil {
+		return nil, fmt.Errorf("read recording chunk %s: %w", key, err)
+	}
+	events = bytes.TrimSpace(events)
+	if len(events) < 2 || events[0] != '[' || events[len(events)-1] != ']' {
+		return nil, fmt.Errorf("recording chunk %s: not a JSON array", key)
+	}
+	return bytes.TrimSpace(events[1 : len(events)-1]), nil
+}
+
+func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
+	site, err := a.site(r)
+	if err != nil {
+		return err
+	}
+	rng, err := a.dateRange(r, site)
+	if err != nil {
+		return err
+	}
+	url := r.FormValue("url")
+	if url == "" {
+		return badRequest("url: name the page")
+	}
+	kind := r.FormValue("type")
+	if kind == "" {
+		kind = "click"
+	}
+	if kind != "click" && kind != "move" && kind != "scroll" {
+		return badRequest("type: want click, move or scroll")
+	}
+	device := r.FormValue("device")
+	if device == "" {
+		device = "desktop"
+	}
+	if device != "desktop" && device != "tablet" && device != "mobile" {
+		return badRequest("device: want desktop, tablet or mobile")
+	}
+	format := r.FormValue("format")
+	if format != "" && format != "json" && format != "png" {
+		return badRequest("format: want json or png")
+	}
+	q := store.HeatQuery{SiteID: site.ID, PageKey: pageKey(url), Device: device,
+		FromDay: rng.FromDay, ToDay: rng.ToDay}
+
+	if kind == "scroll" {
+		return a.scrollHeatmap(w, r, q, format)
+	}
+	points, err := a.store.HeatPoints(r.Context(), q, kind)
+	if err != nil {
+		return err
+	}
+	if format == "png" {
+		return writeHeatPNG(w, points, device)
+	}
+	out := struct {
+		Page     string            `json:"page"`
+		Type     string            `json:"type"`
+		Device   string            `json:"device"`
+		Total    int64             `json:"total"`
+		Elements []elementJSON     `json:"elements,omitempty"`
+		Points   []store.PointCell `json:"points"`
+	}{Page: q.PageKey, Type: kind, Device: device, Points: points}
+	for _, p := range points {
+		out.Total += p.Count
+	}
+	if kind == "click" {
+		cells, err := a.store.HeatElements(r.Context(), q)
+		if err != nil {
+			return err
+		}
+		out.Elements = []elementJSON{}
+		for _, c := range cells {
+			out.Elements = append(out.Elements, elementJSON{c.Selector,
+				float64(c.OffsetX) / 100, float64(c.OffsetY) / 100, c.Count})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type elementJSON struct {
+	Selector string  `json:"selector"`
+	OffsetX  float64 `json:"offset_x"`
+	OffsetY  float64 `json:"offset_y"`
+	Count    int64   `json:"count"`
+}
+
+func (a *api) scrollHeatmap(w http.ResponseWriter, r *http.Request, q store.HeatQuery,
+	format string) error {
+	deepest, err := a.store.HeatScroll(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	// reached[d] counts the page views whose deepest point is d or more.
+	shares := make([]float64, len(deepest))
+	var reached, total int64
+	for _, n := range deepest {
+		total += n
+	}
+	type depthJSON struct {
+		Depth int     `json:"depth"`
+		Share float64 `json:"share"`
+	}
+	out := struct {
+		Page      string      `json:"page"`
+		Type      string      `json:"type"`
+		Device    string      `json:"device"`
+		PageViews int64       `json:"page_views"`
+		Depths    []depthJSON `json:"depths"`
+	}{Page: q.PageKey, Type: "scroll", Device: q.Device, PageViews: total}
+	for d := len(deepest) - 1; d >= 0; d-- {
+		reached += deepest[d]
+		if total > 0 {
+			shares[d] = float64(reached) / float64(total)
+		}
+	}
+	if format == "png" {
+		w.Header().Set("Content-Type", "image/png")
+		return heatmap.EncodePNG(w, heatmap.ScrollBands(shares, 400, 1000))
+	}
+	for d, s := range shares {
+		out.Depths = append(out.Depths, depthJSON{d, s})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// writeHeatPNG draws points over a canvas as wide as the device's typical
+// viewport and as tall as the deepest point.
+func writeHeatPNG(w http.ResponseWriter, cells []store.PointCell, device string) error {
+	width := map[string]int{"desktop": 1440, "tablet": 820, "mobile": 390}[device]
+	height := 800
+	points := make([]heatmap.Point, 0, len(cells))
+	for _, c := range cells {
+		points = append(points, heatmap.Point{X: c.X, Y: c.Y, Count: c.Count})
+		width = max(width, c.X+20)
+		height = max(height, c.Y+40)
+	}
+	w.Header().Set("Content-Type", "image/png")
+	return heatmap.EncodePNG(w, heatmap.Render(points, width, height, 24))
+}
