@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"loupe.dev/loupe/internal/enrich"
 )
 
 // Config is everything `loupe serve` can be told. Each field names its flag,
@@ -157,7 +159,7 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) func() (Config, error) 
 			}
 		}
 		var err error
-		if c.TrustedProxies, err = ParsePrefixes(*proxies); err != nil {
+		if c.TrustedProxies, err = enrich.ParsePrefixes(*proxies); err != nil {
 			problems = append(problems, fmt.Errorf("--trusted-proxies: %w", err))
 		}
 		if c.MaxBody, err = ParseSize(*maxBody); err != nil {
@@ -208,32 +210,6 @@ func (c *Config) validate() []error {
 		}
 	}
 	return problems
-}
-
-// ParsePrefixes parses a comma list of addresses and CIDR prefixes; a bare
-// address becomes a single-address prefix.
-func ParsePrefixes(list string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range strings.Split(list, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if strings.Contains(s, "/") {
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
 }
 
 // ParseSize parses a byte count such as "512", "64KiB", "4MiB" or "1GiB".

@@ -25,7 +25,11 @@ func (l *Log) Consume(ctx context.Context, max int,
 	cons, err := l.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       2 * time.Minute,
+		// A message handed out but not acknowledged, as when the process
+		// died mid-write, comes back after this long. A group is written in
+		// well under a second; a slower one is delivered twice, which the
+		// processor ignores.
+		AckWait:       30 * time.Second,
 		MaxAckPending: 4 * max,
 	})
 	if err != nil {

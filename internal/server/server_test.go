@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"loupe.dev/loupe/internal/config"
+	"loupe.dev/loupe/internal/enrich"
 	"loupe.dev/loupe/internal/store"
 )
 
@@ -474,7 +475,7 @@ func TestCountryBehindProxy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := startServerWith(t, func(c *config.Config) {
 				c.GeoIPDB = geo
-				c.TrustedProxies, _ = config.ParsePrefixes(tt.trusted)
+				c.TrustedProxies, _ = enrich.ParsePrefixes(tt.trusted)
 			}, "shop.example.com")
 			now := time.Now().UnixMilli()
 			body := batchJSON(t, now, []map[string]any{{"type": "pageview", "t": now, "pid": 1,
