@@ -150,10 +150,15 @@ func NewTab(t testing.TB, browserCtx context.Context, dev Device) context.Contex
 func guard(t testing.TB, ctx context.Context, paused <-chan jsonv2.Value) {
 	for {
 		var raw jsonv2.Value
+		var open bool
 		select {
 		case <-ctx.Done():
 			return
-		case raw = <-paused:
+		case raw, open = <-paused:
+		}
+		if !open {
+			// The tab is gone; its requests went with it.
+			return
 		}
 		// encoding/json, unlike the protocol's decoder, turns a lone
 		// surrogate into U+FFFD instead of failing.
