@@ -147,9 +147,11 @@ func (p *Parser) parse(userAgent string, h Hints) Client {
 	system := p.rules.ParseOs(userAgent)
 	device := p.rules.ParseDevice(userAgent)
 
+	family, major := refineBrowser(userAgent, browser.Family, browser.Major)
+
 	client := Client{
-		Browser:        foldBrowser(browser.Family),
-		BrowserVersion: browser.Major,
+		Browser:        foldBrowser(family),
+		BrowserVersion: major,
 		OS:             system.Family,
 		OSVersion:      joinVersion(system.Major, system.Minor),
 		Device:         deviceClass(userAgent, system.Family, device.Family),
