@@ -23,8 +23,8 @@ type Message struct {
 func (l *Log) Consume(ctx context.Context, max int,
 	handle func(context.Context, []Message) error) error {
 	cons, err := l.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		AckPolicy:     jetstream.AckExplicitPolicy,
+		Durable:   ConsumerName,
+		AckPolicy: jetstream.AckExplicitPolicy,
 		// A message handed out but not acknowledged, as when the process
 		// died mid-write, comes back after this long. A group is written in
 		// well under a second; a slower one is delivered twice, which the
