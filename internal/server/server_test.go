@@ -498,3 +498,44 @@ func TestCountryBehindProxy(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthAndMetrics(t *testing.T) {
+	ts := startServer(t, "shop.example.com")
+	now := time.Now().UnixMilli()
+	ts.post(t, "00000000000000e1", 1, batchJSON(t, now, []map[string]any{{"type": "pageview",
+		"t": now, "pid": 1, "url": "https://shop.example.com/"}}, nil), nil)
+	ts.post(t, "00000000000000e1", 2, []byte("not json"), nil)
+	ts.waitSession(t, "00000000000000e1", func(s sessionDetail) bool { return s.Pages == 1 })
+
+	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"log": "ok"`} {
+		resp, err := http.Get(ts.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+
+	resp, err := http.Get(ts.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`loupe_ingest_requests_total{code="202"} 1`,
+		`loupe_ingest_requests_total{code="400"} 1`,
+		`loupe_ingest_rejected_total{reason="body"} 1`,
+		`loupe_ingest_request_duration_seconds_count 2`,
+		`loupe_log_append_duration_seconds_count`,
+		`loupe_process_batches_total 1`,
+		`loupe_process_lag_seconds_count`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
