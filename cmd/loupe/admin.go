@@ -96,7 +96,7 @@ func tokensAdd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if len(sites) == 0 {
 		return fmt.Errorf("tokens add: give at least one --site")
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openExistingStore(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -122,6 +122,18 @@ func openStore(ctx context.Context, data string) (*store.Store, error) {
 	cfg.Data = data
 	if err := mkdirData(data); err != nil {
 		return nil, err
+	}
+	return store.OpenSQLite(ctx, cfg.SQLitePath())
+}
+
+// openExistingStore opens the store of a data folder that must already hold
+// one, so that a mistyped --data is an error rather than a new empty folder.
+func openExistingStore(ctx context.Context, data string) (*store.Store, error) {
+	cfg := config.Default()
+	cfg.Data = data
+	if _, err := os.Stat(cfg.SQLitePath()); err != nil {
+		return nil, fmt.Errorf("no Loupe data in %s (add a site first, or give --data): %w",
+			data, err)
 	}
 	return store.OpenSQLite(ctx, cfg.SQLitePath())
 }

@@ -53,7 +53,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return tokensAdd(ctx, rest[1:], stdout, stderr, getenv)
 	case cmd == "import" && len(rest) > 0 && (rest[0] == "rrweb" || rest[0] == "posthog"):
 		return importFile(ctx, rest[0], rest[1:], stdout, stderr, getenv)
-	case cmd == "version":
+	case cmd == "import":
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("import: name the format, rrweb or posthog")
+	case cmd == "version" || cmd == "--version":
 		fmt.Fprintln(stdout, "loupe", version())
 		return nil
 	case cmd == "help" || cmd == "-h" || cmd == "--help":

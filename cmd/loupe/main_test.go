@@ -224,7 +224,8 @@ func TestCommandErrors(t *testing.T) {
 	}{
 		{[]string{"sites", "add", "--data", data}, "--domain"},
 		{[]string{"sites", "add", "--data", data, "--domain", "a.example", "--sample-rate", "2"}, "sample-rate"},
-		{[]string{"tokens", "add", "--data", data, "--site", "missing"}, "not found"},
+		{[]string{"tokens", "add", "--data", data, "--site", "missing"}, "no Loupe data"},
+		{[]string{"import"}, "rrweb or posthog"},
 		{[]string{"import", "rrweb"}, "usage"},
 		{[]string{"serve", "--log-format", "xml", "--data", data}, "log-format"},
 		{[]string{"nope"}, "unknown command"},

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -141,18 +142,25 @@ func (l *Log) publish(ctx context.Context, data []byte) error {
 type natsLogger struct{ l *slog.Logger }
 
 func (n natsLogger) Noticef(format string, v ...any) {
-	n.l.Debug("log server", "msg", fmt.Sprintf(format, v...))
+	n.l.Debug("log server", "detail", fmt.Sprintf(format, v...))
 }
 func (n natsLogger) Warnf(format string, v ...any) {
-	n.l.Warn("log server", "msg", fmt.Sprintf(format, v...))
+	text := fmt.Sprintf(format, v...)
+	// The large maximum payload is deliberate (see MaxMessage): gathered
+	// appends stay under 8 MB, only a single large recording batch goes over.
+	if strings.HasPrefix(text, "Maximum payloads over") {
+		n.l.Debug("log server", "detail", text)
+		return
+	}
+	n.l.Warn("log server", "detail", text)
 }
 func (n natsLogger) Fatalf(format string, v ...any) {
-	n.l.Error("log server", "msg", fmt.Sprintf(format, v...))
+	n.l.Error("log server", "detail", fmt.Sprintf(format, v...))
 }
 func (n natsLogger) Errorf(format string, v ...any) {
-	n.l.Error("log server", "msg", fmt.Sprintf(format, v...))
+	n.l.Error("log server", "detail", fmt.Sprintf(format, v...))
 }
 func (n natsLogger) Debugf(format string, v ...any) {
-	n.l.Debug("log server", "msg", fmt.Sprintf(format, v...))
+	n.l.Debug("log server", "detail", fmt.Sprintf(format, v...))
 }
 func (n natsLogger) Tracef(format string, v ...any) {}

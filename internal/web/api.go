@@ -179,8 +179,11 @@ func (a *api) sessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := store.SessionFilter{SiteID: site.ID, Range: rng, Device: r.FormValue("device"),
-		Limit: 50}
+	device, err := deviceParam(r, "")
+	if err != nil {
+		return err
+	}
+	f := store.SessionFilter{SiteID: site.ID, Range: rng, Device: device, Limit: 50}
 	if v := r.FormValue("url"); v != "" {
 		f.PageKey = pageKey(v)
 	}
@@ -206,10 +209,15 @@ func (a *api) sessions(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("cursor: use the next_cursor of the previous page")
 		}
 	}
+	// One more than a page tells whether another page follows.
+	pageSize := f.Limit
+	f.Limit++
 	list, err := a.store.Sessions(r.Context(), f)
 	if err != nil {
 		return err
 	}
+	more := len(list) > pageSize
+	list = list[:min(len(list), pageSize)]
 	out := struct {
 		Sessions   []sessionJSON `json:"sessions"`
 		NextCursor string        `json:"next_cursor,omitempty"`
@@ -217,12 +225,24 @@ func (a *api) sessions(w http.ResponseWriter, r *http.Request) error {
 	for i := range list {
 		out.Sessions = append(out.Sessions, toSessionJSON(&list[i]))
 	}
-	if len(list) == f.Limit {
+	if more {
 		last := list[len(list)-1]
 		out.NextCursor = fmt.Sprintf("%d-%s", last.StartedAt, wire.FormatID(last.ID))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// deviceParam reads the device parameter: a device class, or def when absent.
+func deviceParam(r *http.Request, def string) (string, error) {
+	switch d := r.FormValue("device"); d {
+	case "":
+		return def, nil
+	case "desktop", "tablet", "mobile":
+		return d, nil
+	default:
+		return "", badRequest("device: want desktop, tablet or mobile")
+	}
 }
 
 // pageKey accepts a full URL or a page key as the API returns them.
@@ -362,12 +382,9 @@ func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
 	if kind != "click" && kind != "move" && kind != "scroll" {
 		return badRequest("type: want click, move or scroll")
 	}
-	device := r.FormValue("device")
-	if device == "" {
-		device = "desktop"
-	}
-	if device != "desktop" && device != "tablet" && device != "mobile" {
-		return badRequest("device: want desktop, tablet or mobile")
+	device, err := deviceParam(r, "desktop")
+	if err != nil {
+		return err
 	}
 	format := r.FormValue("format")
 	if format != "" && format != "json" && format != "png" {
@@ -391,7 +408,7 @@ func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
 		Type     string            `json:"type"`
 		Device   string            `json:"device"`
 		Total    int64             `json:"total"`
-		Elements []elementJSON     `json:"elements,omitempty"`
+		Elements *[]elementJSON    `json:"elements,omitempty"`
 		Points   []store.PointCell `json:"points"`
 	}{Page: q.PageKey, Type: kind, Device: device, Points: points}
 	for _, p := range points {
@@ -402,11 +419,12 @@ func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		out.Elements = []elementJSON{}
+		elements := []elementJSON{}
 		for _, c := range cells {
-			out.Elements = append(out.Elements, elementJSON{c.Selector,
+			elements = append(elements, elementJSON{c.Selector,
 				float64(c.OffsetX) / 100, float64(c.OffsetY) / 100, c.Count})
 		}
+		out.Elements = &elements
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

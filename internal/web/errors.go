@@ -44,13 +44,13 @@ func handle(logger *slog.Logger, h handlerFunc) http.Handler {
 		}
 		var ce *clientError
 		if errors.As(err, &ce) {
-			writeJSON(w, ce.status, map[string]string{"error": ce.msg})
+			writeError(w, ce.status, map[string]string{"error": ce.msg})
 			return
 		}
 		id := requestID()
 		logger.Error("request failed", "request_id", id, "method", r.Method,
 			"path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError,
+		writeError(w, http.StatusInternalServerError,
 			map[string]string{"error": "internal error", "request_id": id})
 	})
 }
@@ -67,4 +67,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// writeError answers an error as one line of JSON, easy to grep in logs.
+func writeError(w http.ResponseWriter, status int, body map[string]string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
 }

@@ -64,6 +64,9 @@ func NewHandler(d Deps) http.Handler {
 		mux.Handle("GET /api/v1/sites/{site}/heatmap", handle(d.Logger, a.heatmap))
 		mux.Handle("GET /api/v1/sessions/{id}", handle(d.Logger, a.sessionDetail))
 		mux.Handle("GET /api/v1/sessions/{id}/recording", handle(d.Logger, a.recording))
+		mux.Handle("/api/", handle(d.Logger, func(http.ResponseWriter, *http.Request) error {
+			return notFound("API path")
+		}))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
