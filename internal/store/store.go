@@ -39,9 +39,22 @@ type Store struct {
 // OpenSQLite opens (creating if needed) the SQLite file at path and brings
 // its schema up to date.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	write, err := sql.Open("sqlite", dsn)
+	// Durability first: WAL with a sync on every commit, so that a group the
+	// log was told is written survives a power cut. The rest costs no
+	// safety: reads of the database file through mmap, temporary tables in
+	// memory, and a WAL checkpoint about every 40 MB rather than 4 MB, so
+	// that a hot page (a roll-up cell, a live session) is copied back into
+	// the database once for many commits, with the WAL cut back to 64 MB
+	// after one.
+	dsn := "file:" + path + "?_txlock=immediate"
+	for _, pragma := range []string{"busy_timeout(15000)", "journal_mode(WAL)",
+		"synchronous(FULL)", "foreign_keys(1)", "temp_store(MEMORY)", "mmap_size(268435456)",
+		"wal_autocheckpoint(10000)", "journal_size_limit(67108864)"} {
+		dsn += "&_pragma=" + pragma
+	}
+	// The writer keeps a 64 MB page cache (the default is 2 MB) for the
+	// pages a group changes; readers read through mmap and need little.
+	write, err := sql.Open("sqlite", dsn+"&_pragma=cache_size(-65536)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

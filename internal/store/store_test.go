@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -87,7 +88,8 @@ func TestTwoProcessesWrite(t *testing.T) {
 			defer wg.Done()
 			for j := range 20 {
 				err := s.Write(ctx, func(tx *Tx) error {
-					_, err := tx.ClaimBatch(int64(i+1), int64(j+1))
+					_, err := tx.ClaimBatches([]BatchKey{{SessionID: int64(i + 1),
+						Seq: int64(j + 1)}})
 					return err
 				})
 				if err != nil {
@@ -104,19 +106,26 @@ func TestTwoProcessesWrite(t *testing.T) {
 	}
 }
 
-func TestClaimBatchOnce(t *testing.T) {
+func TestClaimBatchesOnce(t *testing.T) {
 	s := openTest(t)
-	var first, second bool
+	a, b, c := BatchKey{7, 1}, BatchKey{7, 2}, BatchKey{8, 1}
+	var first, second map[BatchKey]bool
 	err := s.Write(context.Background(), func(tx *Tx) error {
 		var err error
-		if first, err = tx.ClaimBatch(7, 1); err != nil {
+		if first, err = tx.ClaimBatches([]BatchKey{a, b, a}); err != nil {
 			return err
 		}
-		second, err = tx.ClaimBatch(7, 1)
+		second, err = tx.ClaimBatches([]BatchKey{b, c})
 		return err
 	})
-	if err != nil || !first || second {
-		t.Fatalf("claims = %v, %v, %v; want true, false, nil", first, second, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(first, map[BatchKey]bool{a: true, b: true}) {
+		t.Errorf("first claims = %v, want %v and %v once each", first, a, b)
+	}
+	if !maps.Equal(second, map[BatchKey]bool{c: true}) {
+		t.Errorf("second claims = %v, want only %v", second, c)
 	}
 }
 
@@ -128,5 +137,32 @@ func TestMigrateTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// TestPragmas checks the settings each connection opens with: above all a
+// sync on every commit, which the log's promise to the browser rests on.
+func TestPragmas(t *testing.T) {
+	s := openTest(t)
+	for _, tt := range []struct {
+		pragma string
+		want   string
+	}{
+		{"synchronous", "2"}, // FULL
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"cache_size", "-65536"},
+		{"wal_autocheckpoint", "10000"},
+		{"mmap_size", "268435456"},
+	} {
+		t.Run(tt.pragma, func(t *testing.T) {
+			var got string
+			if err := s.write.QueryRow(`PRAGMA ` + tt.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("PRAGMA %s = %s, want %s", tt.pragma, got, tt.want)
+			}
+		})
 	}
 }
