@@ -1,6 +1,7 @@
 // Package browsertest drives a real Chromium from Go tests: it starts a
-// headless browser with a throw-away profile, opens tabs that emulate a
-// desktop or a phone, and serves web pages with a snippet injected.
+// headless browser with a throw-away profile that presents itself as a
+// desktop or a phone, opens tabs that emulate that device, and serves web
+// pages with a snippet injected.
 //
 // It is a library for _test.go files only. Every tab refuses any request that
 // is not to a loopback address, so a test can load real pages without the
@@ -57,12 +58,21 @@ func Chromium(t testing.TB) string {
 	return p
 }
 
-// NewBrowser starts a headless Chromium with a fresh profile and returns its
-// context; the browser stops when the test ends. Open tabs with NewTab.
-func NewBrowser(t testing.TB) context.Context {
+// NewBrowser starts a headless Chromium with a fresh profile for tabs that
+// emulate dev, and returns its context; the browser stops when the test ends.
+// Open tabs with NewTab, for the same device.
+//
+// The whole browser presents the user agent NewTab emulates for dev. A tab
+// emulates its device through DevTools, which does not reach the requests a
+// page sends while it goes away (the beacons of pagehide): without the
+// browser-wide user agent those would say "HeadlessChrome", and a server that
+// drops bots would drop them.
+func NewBrowser(t testing.TB, dev Device) context.Context {
 	t.Helper()
+	path := Chromium(t)
+	major := chromiumMajor(t, path)
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(Chromium(t)),
+		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -82,6 +92,7 @@ func NewBrowser(t testing.TB) context.Context {
 		// the browser does on its own can reach out either.
 		chromedp.Flag("host-resolver-rules",
 			"MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]"),
+		chromedp.Flag("user-agent", identify(dev, major).userAgent),
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -94,6 +105,23 @@ func NewBrowser(t testing.TB) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+var chromiumVersion = regexp.MustCompile(`(\d+)\.\d+\.\d+\.\d+`)
+
+// chromiumMajor asks the Chromium at path for its major version. The browser
+// is asked before it starts, since its user agent is a start-up flag.
+func chromiumMajor(t testing.TB, path string) string {
+	t.Helper()
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		t.Fatalf("ask %s for its version: %v", path, err)
+	}
+	m := chromiumVersion.FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no version in the answer of %s --version: %q", path, out)
+	}
+	return string(m[1])
 }
 
 // Device is the screen and the identity a tab presents to pages.
@@ -117,7 +145,9 @@ func Phone() Device { return Device{Width: 390, Height: 844, Scale: 3, Mobile: t
 // its context; the tab closes when the test ends. Every request to a host
 // other than 127.0.0.1, localhost or [::1] fails. The user agent is the one
 // of a normal desktop Chrome or of Chrome on an Android phone: never a
-// headless one, which servers treat as a bot.
+// headless one, which servers treat as a bot. dev should be the device the
+// browser was started for: the requests a page sends while it goes away
+// carry the browser's user agent, not the tab's.
 func NewTab(t testing.TB, browserCtx context.Context, dev Device) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx)
@@ -132,6 +162,10 @@ func NewTab(t testing.TB, browserCtx context.Context, dev Device) context.Contex
 	paused, unsubscribe := chromedp.FromContext(ctx).Target.Subscribe(fetch.RequestPaused.Method)
 	t.Cleanup(unsubscribe)
 	go guard(t, ctx, paused)
+	// Clean-ups run last first: the tab is closed, and waited for, before
+	// the guard's subscription ends, so that no request of the closing page
+	// waits for an answer that never comes.
+	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
 	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{}); err != nil {
 		t.Fatalf("enable request interception: %v", err)
 	}
@@ -214,31 +248,47 @@ func Local(rawURL string) bool {
 
 var chromeVersion = regexp.MustCompile(`Chrome/(\d+)`)
 
+// agent is what a browser tells pages about itself.
+type agent struct {
+	userAgent, platform string
+	meta                *emulation.UserAgentMetadata
+}
+
+// identify returns what a normal Chrome of the major version tells pages on
+// dev: desktop Chrome on Linux, or Chrome on an Android phone.
+func identify(dev Device, major string) agent {
+	id := agent{
+		userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " +
+			"Chrome/" + major + ".0.0.0 Safari/537.36",
+		platform: "Linux x86_64",
+		meta:     &emulation.UserAgentMetadata{Platform: "Linux", Architecture: "x86", Bitness: "64"},
+	}
+	if dev.Mobile {
+		id.userAgent = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 " +
+			"(KHTML, like Gecko) Chrome/" + major + ".0.0.0 Mobile Safari/537.36"
+		id.platform = "Linux armv8l"
+		id.meta = &emulation.UserAgentMetadata{
+			Platform: "Android", PlatformVersion: "14.0.0", Model: "Pixel 8", Mobile: true,
+		}
+	}
+	id.meta.Brands = []*emulation.UserAgentBrandVersion{
+		{Brand: "Chromium", Version: major},
+		{Brand: "Google Chrome", Version: major},
+		{Brand: "Not_A Brand", Version: "24"},
+	}
+	return id
+}
+
 func emulate(ctx context.Context, dev Device, product string) error {
 	major := "120"
 	if m := chromeVersion.FindStringSubmatch(product); m != nil {
 		major = m[1]
 	}
-	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/" +
-		major + ".0.0.0 Safari/537.36"
-	meta := &emulation.UserAgentMetadata{Platform: "Linux", Architecture: "x86", Bitness: "64"}
-	platform := "Linux x86_64"
-	if dev.Mobile {
-		ua = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) " +
-			"Chrome/" + major + ".0.0.0 Mobile Safari/537.36"
-		meta = &emulation.UserAgentMetadata{
-			Platform: "Android", PlatformVersion: "14.0.0", Model: "Pixel 8", Mobile: true,
-		}
-		platform = "Linux armv8l"
-	}
-	meta.Brands = []*emulation.UserAgentBrandVersion{
-		{Brand: "Chromium", Version: major},
-		{Brand: "Google Chrome", Version: major},
-		{Brand: "Not_A Brand", Version: "24"},
-	}
-
+	id := identify(dev, major)
 	if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride,
-		emulation.SetUserAgentOverrideParams{UserAgent: ua, Platform: platform, UserAgentMetadata: meta},
+		emulation.SetUserAgentOverrideParams{
+			UserAgent: id.userAgent, Platform: id.platform, UserAgentMetadata: id.meta,
+		},
 	); err != nil {
 		return fmt.Errorf("set user agent: %w", err)
 	}

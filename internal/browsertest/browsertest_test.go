@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -110,9 +111,22 @@ type identity struct {
 	Webdriver bool
 }
 
+// beacon is the identity a request sent while a page goes away carried.
+type beacon struct {
+	UA, Brands string
+}
+
 func TestTabs(t *testing.T) {
 	srv := ServePages(t, corpusPages, "")
-	browser := NewBrowser(t)
+	// The page's beacon on pagehide comes here.
+	beacons := make(chan beacon, 1)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case beacons <- beacon{r.UserAgent(), r.Header.Get("Sec-CH-UA")}:
+		default:
+		}
+	}))
+	t.Cleanup(sink.Close)
 
 	for _, tc := range []struct {
 		name   string
@@ -124,7 +138,7 @@ func TestTabs(t *testing.T) {
 		{"phone", Phone(), 390, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tab := NewTab(t, browser, tc.dev)
+			tab := NewTab(t, NewBrowser(t, tc.dev), tc.dev)
 			ctx, cancel := context.WithTimeout(tab, 30*time.Second)
 			defer cancel()
 
@@ -147,6 +161,25 @@ func TestTabs(t *testing.T) {
 			}
 			if id.Width != tc.width || id.Height != int(tc.dev.Height) {
 				t.Errorf("viewport %d×%d, want %d×%d", id.Width, id.Height, tc.width, tc.dev.Height)
+			}
+
+			// A request the page sends as it goes away is the browser's, not
+			// the tab's: it must tell the same user agent.
+			if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`addEventListener('pagehide',
+				() => navigator.sendBeacon('`+sink.URL+`/bye', 'bye'))`)); err != nil {
+				t.Fatalf("listen for pagehide: %v", err)
+			}
+			if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+				t.Fatalf("leave the page: %v", err)
+			}
+			select {
+			case b := <-beacons:
+				if b.UA != id.UA || strings.Contains(b.Brands, "Headless") {
+					t.Errorf("the beacon of pagehide says %q, brands %s; the page said %q", b.UA,
+						b.Brands, id.UA)
+				}
+			case <-ctx.Done():
+				t.Fatalf("no beacon on pagehide: %v", ctx.Err())
 			}
 
 			// A name under .invalid never resolves; the error must be the

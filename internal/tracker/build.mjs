@@ -16,6 +16,8 @@ const dist = new URL('dist/', here);
 const target = 'es2018';
 
 const rrwebNotice = '/*! rrweb | MIT License | https://github.com/rrweb-io/rrweb */';
+const recordNotice =
+  rrwebNotice + '\n/*! fflate | MIT License | https://github.com/101arrowz/fflate */';
 
 // The core has a size budget that is a real constraint (see tracker_test.go);
 // fail early rather than commit a bundle that breaks it.
@@ -23,7 +25,7 @@ const CORE_GZIP_MAX = 8 * 1024;
 
 const bundles = [
   { entry: 'src/core.ts', out: 'core.js', compress: true },
-  { entry: 'src/record.ts', out: 'record.js', compress: true, banner: rrwebNotice },
+  { entry: 'src/record.ts', out: 'record.js', compress: true, banner: recordNotice },
   { entry: 'src/replay.ts', out: 'replay.js', compress: false, banner: rrwebNotice },
 ];
 

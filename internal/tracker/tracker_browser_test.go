@@ -41,10 +41,13 @@ type received struct {
 	status        int // the answer given
 	referer       string
 	gzipped       bool
-	contentType   string
-	raw           []byte // the body as sent
-	plain         []byte // decompressed
-	body          struct {
+	// beacon marks a request made by sendBeacon: the page's own fetches are
+	// CORS requests, a beacon of a text/plain body is not.
+	beacon      bool
+	contentType string
+	raw         []byte // the body as sent
+	plain       []byte // decompressed
+	body        struct {
 		Sent int64             `json:"sent"`
 		Vid  string            `json:"vid"`
 		Ev   []map[string]any  `json:"ev"`
@@ -118,13 +121,17 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.batches = append(c.batches, b)
 		c.mu.Unlock()
 		w.WriteHeader(b.status)
+	case r.URL.Path == "/zzlog":
+		b, _ := io.ReadAll(r.Body)
+		fmt.Println("ZZLOG", string(b))
 	default:
 		http.NotFound(w, r)
 	}
 }
 
 func (c *collector) decode(r *http.Request) (received, error) {
-	b := received{contentType: r.Header.Get("Content-Type"), referer: r.Header.Get("Referer")}
+	b := received{contentType: r.Header.Get("Content-Type"), referer: r.Header.Get("Referer"),
+		beacon: r.Header.Get("Sec-Fetch-Mode") == "no-cors"}
 	q := r.URL.Query()
 	b.site, b.session = q.Get("k"), q.Get("s")
 	seq, err := strconv.Atoi(q.Get("n"))
@@ -229,6 +236,23 @@ func (c *collector) waitBatch(t *testing.T, ctx context.Context, what string,
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// complete reports whether a batch was accepted for every number up to the
+// highest one seen.
+func (c *collector) complete() bool {
+	accepted := map[int]bool{}
+	last := 0
+	for _, b := range c.snapshot() {
+		last = max(last, b.seq)
+		accepted[b.seq] = accepted[b.seq] || b.status == http.StatusAccepted
+	}
+	for n := 1; n <= last; n++ {
+		if !accepted[n] {
+			return false
+		}
+	}
+	return last > 0
 }
 
 func (c *collector) attemptsOf(seq int) int {
@@ -341,7 +365,8 @@ func setUp(t *testing.T) (c *collector, pages *httptest.Server, ctx context.Cont
 		`loupe('event','queued',{from:'snippet'});</script>` +
 		`<script async src="` + server.URL + `/s/` + testSiteKey + `.js"></script>`
 	pages = browsertest.ServePages(t, corpusPages, snippet)
-	tab := browsertest.NewTab(t, browsertest.NewBrowser(t), browsertest.Desktop())
+	tab := browsertest.NewTab(t, browsertest.NewBrowser(t, browsertest.Desktop()),
+		browsertest.Desktop())
 	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
 	t.Cleanup(cancel)
 	return c, pages, ctx
@@ -419,6 +444,11 @@ func TestTrackerInChromium(t *testing.T) {
 	lastPid := last["pid"].(float64)
 	// The beacon of the last page carries its clicks too.
 	c.waitEvent(t, ctx, "the click on Completed", is("click", lastPid-1))
+	// The batches of the way out travel side by side and may arrive in any
+	// order.
+	c.waitBatch(t, ctx, "every batch up to the last", func(received) bool {
+		return c.complete()
+	})
 
 	batches := c.snapshot()
 	events := c.events()
@@ -554,6 +584,7 @@ func checkBatches(t *testing.T, batches []received, c *collector) {
 		} else {
 			plain++
 		}
+		checkSizes(t, b)
 		if first, ok := bySeq[b.seq]; ok {
 			// A re-sent batch must be the same batch.
 			a, _ := json.Marshal([]any{first.body.Ev, first.body.Rec})
@@ -573,8 +604,8 @@ func checkBatches(t *testing.T, batches []received, c *collector) {
 	t.Logf("%d requests, %d distinct batches, %d gzipped, %d plain (beacons)",
 		len(batches), len(bySeq), gzipped, plain)
 	if gzipped == 0 || plain == 0 {
-		t.Errorf("%d gzipped and %d plain batches; want both: timed sends compress, beacons do not",
-			gzipped, plain)
+		t.Errorf("%d gzipped and %d plain batches; want both: fetches compress, the analytics "+
+			"beacons of page hide do not", gzipped, plain)
 	}
 
 	c.mu.Lock()
@@ -585,6 +616,42 @@ func checkBatches(t *testing.T, batches []received, c *collector) {
 	if !slices.Contains(c.encodings, "br") {
 		t.Errorf("tracker files were served with encodings %q, want brotli for Chromium", c.encodings)
 	}
+}
+
+// beaconMax is the largest body the tracker hands to a beacon: the requests
+// that outlive a page share 64 KiB in Chromium.
+const beaconMax = 60000
+
+// checkSizes holds a request to the sending rules: what is not a beacon is
+// compressed (Chromium can), a beacon fits the browser's budget, and a batch
+// with analytics events is small enough for a beacon uncompressed, so that
+// no recording can hold its events back when the page goes away.
+func checkSizes(t *testing.T, b received) {
+	t.Helper()
+	if !b.beacon && !b.gzipped {
+		t.Errorf("batch %d was fetched uncompressed", b.seq)
+	}
+	if b.beacon && len(b.raw) > beaconMax {
+		t.Errorf("batch %d: a beacon of %d B, over %d", b.seq, len(b.raw), beaconMax)
+	}
+	if len(b.body.Ev) > 0 && len(b.plain) > beaconMax {
+		t.Errorf("batch %d carries %d events in %d B, too large for a beacon uncompressed",
+			b.seq, len(b.body.Ev), len(b.plain))
+	}
+}
+
+// snapshots counts the full snapshots (rrweb type 2) a batch carries.
+func snapshots(b received) int {
+	n := 0
+	for _, raw := range b.body.Rec {
+		var ev struct {
+			Type int `json:"type"`
+		}
+		if json.Unmarshal(raw, &ev) == nil && ev.Type == 2 {
+			n++
+		}
+	}
+	return n
 }
 
 func checkOtherEvents(t *testing.T, events []map[string]any) {
@@ -710,6 +777,11 @@ func TestTrackerKeepsBatchesUntilAnswered(t *testing.T) {
 		}
 	}
 
+	// The full snapshot goes in a batch of its own, and later changes in
+	// more: wait until every batch made so far is in.
+	waitFor(t, ctx, "every batch accepted", `!Object.keys(sessionStorage)
+		.some(k => k.startsWith('loupe:`+testSiteKey+`:b:'))`)
+
 	// The server is down: a batch stays stored, also after its beacon on page
 	// hide, and the next page sends it.
 	c.setAnswer(func(received, int) int { return busy })
@@ -723,7 +795,7 @@ func TestTrackerKeepsBatchesUntilAnswered(t *testing.T) {
 	run(t, ctx, "open the login page", chromedp.Navigate(pages.URL+"/sb-admin/login.html"))
 	waitReady(t, ctx)
 	c.waitBatch(t, ctx, "the beacon of the batch sent while down", func(b received) bool {
-		return b.seq == down.seq && !b.gzipped
+		return b.seq == down.seq && b.beacon
 	})
 	c.setAnswer(nil)
 	c.waitBatch(t, ctx, "the batch sent while down, accepted", func(b received) bool {
@@ -775,5 +847,184 @@ func TestTrackerHonoursGlobalPrivacyControl(t *testing.T) {
 	}
 	if !sessionPattern.MatchString(b.session) {
 		t.Errorf("session id %q: the session is still tracked", b.session)
+	}
+}
+
+// TestTrackerLeavesWithTheSnapshot leaves a page whose full snapshot the
+// server has not taken yet: on the way out the page's analytics go first, in
+// a beacon of their own, uncompressed, and the snapshot follows in a beacon,
+// compressed in the background while the page lived and stamped afresh.
+func TestTrackerLeavesWithTheSnapshot(t *testing.T) {
+	c, pages, ctx := setUp(t)
+	// The server is busy whenever the snapshot comes by fetch: only the
+	// beacon of page hide can bring it in.
+	c.setAnswer(func(b received, _ int) int {
+		if snapshots(b) > 0 && !b.beacon {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusAccepted
+	})
+	run(t, ctx, "open the resume", chromedp.Navigate(pages.URL+"/resume/index.html"))
+	waitReady(t, ctx)
+	// The fetch compresses the batch first: once it is here, so is the
+	// compressed copy in the page.
+	fetched := c.waitBatch(t, ctx, "the full snapshot, fetched", func(b received) bool {
+		return snapshots(b) > 0 && !b.beacon
+	})
+
+	// The last event of the page is made as it goes away, before the
+	// tracker's own pagehide listener runs (a capturing listener comes
+	// first): it can only leave in the batch made then.
+	run(t, ctx, "send an event on the way out", chromedp.Evaluate[chromedp.Void](
+		`addEventListener('pagehide', () => loupe('event', 'bye'), {capture: true})`))
+	clickIn(t, ctx, `document.querySelector('#experience h2')`, 0.5, 0.5)
+	run(t, ctx, "leave", chromedp.Navigate("about:blank"))
+
+	last := c.waitBatch(t, ctx, "the batch of the way out", func(b received) bool {
+		return carries(b, "bye")
+	})
+	if !last.beacon || last.gzipped || len(last.body.Rec) != 0 {
+		t.Errorf("the analytics of the way out came in batch %d: beacon %v, gzipped %v, %d "+
+			"recording events; want an uncompressed beacon of analytics alone", last.seq,
+			last.beacon, last.gzipped, len(last.body.Rec))
+	}
+	snap := c.waitBatch(t, ctx, "the beacon of the full snapshot", func(b received) bool {
+		return b.seq == fetched.seq && b.beacon
+	})
+	if !snap.gzipped || len(snap.raw) > beaconMax || snap.status != http.StatusAccepted {
+		t.Errorf("the full snapshot's beacon: gzipped %v, %d B, status %d; want compressed, "+
+			"within %d B, accepted", snap.gzipped, len(snap.raw), snap.status, beaconMax)
+	}
+	if snap.body.Sent <= fetched.body.Sent {
+		t.Errorf("the beacon of batch %d has sent %d, not after the fetch's %d", snap.seq,
+			snap.body.Sent, fetched.body.Sent)
+	}
+	a, _ := json.Marshal([]any{fetched.body.Ev, fetched.body.Rec})
+	z, _ := json.Marshal([]any{snap.body.Ev, snap.body.Rec})
+	if !bytes.Equal(a, z) {
+		t.Errorf("the beacon of batch %d carries other events than its fetch", snap.seq)
+	}
+	t.Logf("full snapshot: %d B of JSON, %d B in its beacon", len(snap.plain), len(snap.raw))
+
+	// The click and how far the page was scrolled are in, whichever batch
+	// brought them.
+	c.waitEvent(t, ctx, "the click", is("click", 1))
+	c.waitEvent(t, ctx, "the scroll depth", is("scroll", 1))
+	for _, b := range c.snapshot() {
+		checkSizes(t, b)
+	}
+}
+
+// TestTrackerKeepsWhatNoBeaconTakes leaves a page whose recording holds an
+// event too large for a beacon even compressed: it stays stored, and the
+// next page of the tab sends it under the same number, while the analytics
+// of the page left by beacon.
+func TestTrackerKeepsWhatNoBeaconTakes(t *testing.T) {
+	c, pages, ctx := setUp(t)
+	// Text that does not compress, put on the page before the recorder
+	// takes its snapshot (on load).
+	const marker = "loupe-incompressible"
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			location.pathname.endsWith('/resume/index.html') &&
+			document.addEventListener('DOMContentLoaded', () => {
+				const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+				let text = '` + marker + ` ';
+				for (let i = 0; i < 150000; i++) text += abc[Math.random() * 64 | 0];
+				const pre = document.createElement('pre');
+				pre.textContent = text;
+				document.body.appendChild(pre);
+			})`,
+		}); err != nil {
+		t.Fatalf("add the incompressible text: %v", err)
+	}
+	// The server refuses every fetch while the page lives; beacons get in.
+	c.setAnswer(func(b received, _ int) int {
+		if !b.beacon {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusAccepted
+	})
+	run(t, ctx, "open the resume", chromedp.Navigate(pages.URL+"/resume/index.html"))
+	waitReady(t, ctx)
+	waitFor(t, ctx, "the text in a stored batch", `Object.keys(sessionStorage).some(k =>
+		k.startsWith('loupe:`+testSiteKey+`:b:') && sessionStorage.getItem(k).includes('`+marker+`'))`)
+	run(t, ctx, "open the login page", chromedp.Navigate(pages.URL+"/sb-admin/login.html"))
+	waitReady(t, ctx)
+	c.waitBatch(t, ctx, "the page view of the resume, by beacon", func(b received) bool {
+		return b.beacon && b.status == http.StatusAccepted && slices.ContainsFunc(b.body.Ev,
+			is("pageview", 1))
+	})
+	c.setAnswer(nil)
+	big := c.waitBatch(t, ctx, "the text, accepted", func(b received) bool {
+		return b.status == http.StatusAccepted && bytes.Contains(b.plain, []byte(marker))
+	})
+	t.Logf("batch %d with the text: %d B of JSON, %d B compressed", big.seq, len(big.plain),
+		len(big.raw))
+	if len(big.raw) <= beaconMax {
+		t.Fatalf("the text compressed to %d B: a beacon could have taken it", len(big.raw))
+	}
+	c.waitEvent(t, ctx, "the page view of the login page", is("pageview", 2))
+
+	copies := map[int][]byte{}
+	for _, b := range c.snapshot() {
+		checkSizes(t, b)
+		if bytes.Contains(b.plain, []byte(marker)) && b.beacon {
+			t.Errorf("batch %d with the text went by beacon", b.seq)
+		}
+		// A number once given is never used for other contents.
+		contents, _ := json.Marshal([]any{b.body.Ev, b.body.Rec})
+		if first, ok := copies[b.seq]; ok && !bytes.Equal(first, contents) {
+			t.Errorf("batch %d came with different contents", b.seq)
+		}
+		copies[b.seq] = contents
+	}
+}
+
+// TestTrackerCompressesOnTheWayOut leaves a page whose full snapshot is
+// still being compressed in the background, as a visitor who leaves the
+// moment the page has loaded does: the recorder compresses it at once, and it
+// leaves in a beacon all the same. (Chromium gives a closing tab about half a
+// second for its pagehide handlers; the analytics beacons go before this
+// work, so that only the recording can miss that deadline.)
+func TestTrackerCompressesOnTheWayOut(t *testing.T) {
+	c, pages, ctx := setUp(t)
+	// Compression in the background that never ends: every batch waits for
+	// it, and the page holds no compressed copy of any.
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.CompressionStream =
+			class extends TransformStream {
+				constructor() { super({transform() {}, flush: () => new Promise(() => {})}); }
+			};`,
+		}); err != nil {
+		t.Fatalf("stall compression: %v", err)
+	}
+	run(t, ctx, "open the resume", chromedp.Navigate(pages.URL+"/resume/index.html"))
+	waitReady(t, ctx)
+	waitFor(t, ctx, "the full snapshot in a stored batch", `Object.keys(sessionStorage).some(k =>
+		k.startsWith('loupe:`+testSiteKey+`:b:') && sessionStorage.getItem(k).includes('{"type":2,'))`)
+	if n := len(c.snapshot()); n != 0 {
+		t.Fatalf("%d requests with compression stalled, want none", n)
+	}
+	run(t, ctx, "leave", chromedp.Navigate("about:blank"))
+
+	snap := c.waitBatch(t, ctx, "the full snapshot", func(b received) bool {
+		return snapshots(b) > 0
+	})
+	if !snap.beacon || !snap.gzipped || len(snap.raw) > beaconMax ||
+		snap.status != http.StatusAccepted {
+		t.Errorf("the full snapshot came in batch %d: beacon %v, gzipped %v, %d B, status %d; "+
+			"want a compressed beacon within %d B, accepted", snap.seq, snap.beacon, snap.gzipped,
+			len(snap.raw), snap.status, beaconMax)
+	}
+	t.Logf("full snapshot: %d B of JSON, %d B in its beacon", len(snap.plain), len(snap.raw))
+	c.waitEvent(t, ctx, "the page view", is("pageview", 1))
+	for _, b := range c.snapshot() {
+		if !b.beacon {
+			t.Errorf("batch %d was fetched while compression stalled", b.seq)
+		}
+		if len(b.raw) > beaconMax {
+			t.Errorf("batch %d: a beacon of %d B", b.seq, len(b.raw))
+		}
 	}
 }

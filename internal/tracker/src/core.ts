@@ -12,6 +12,11 @@ import { read, write } from './store';
 // A session ends after this long without activity.
 const IDLE = 30 * 60 * 1000;
 const FLUSH_EVERY = 5000;
+// The first batch of a page load goes this soon, or as soon as the recorder's
+// full snapshot is there: a visitor who leaves within seconds is common, and
+// a batch already sent is one less thing to squeeze into the beacons of the
+// way out.
+const FIRST_FLUSH = 1000;
 // A click after which nothing changes for this long is dead.
 const DEAD_AFTER = 1000;
 // A focus or mutation this long before a click's pointerdown is not its doing.
@@ -21,6 +26,10 @@ const MOVE_POINTS_MAX = 300;
 const ERRORS_MAX = 20;
 // Recording events per batch, in characters of JSON.
 const REC_MAX = 512 * 1024;
+// Characters of JSON in a batch that must fit a beacon uncompressed: one
+// carrying analytics events, or made as the page goes away. Below
+// BEACON_MAX, which counts bytes, for text that is not ASCII.
+const SMALL_MAX = 48 * 1024;
 // Custom event properties and traits larger than this are dropped.
 const PROPS_MAX = 4096;
 
@@ -356,7 +365,12 @@ function start(w: LoupeWindow, cfg: Settings): void {
     const json = JSON.stringify(event);
     rec.push(json);
     recSize += json.length;
-    if (recSize >= REC_MAX && !soon) soon = window.setTimeout(safe(() => flush(false)), 0);
+    // A full snapshot (type 2) is what a replay cannot do without, and often
+    // larger than a beacon takes: it is made a batch at once, which starts
+    // its compression, so that a compressed copy is ready as soon as can be
+    // should the visitor leave before it is sent.
+    if ((event as { type?: unknown }).type === 2) flush(false);
+    else if (recSize >= REC_MAX) later(0);
   };
 
   const begin = (): void => {
@@ -385,8 +399,29 @@ function start(w: LoupeWindow, cfg: Settings): void {
 
   // Batches.
 
-  // flush turns what was gathered into batches, at most REC_MAX of recording
-  // each, and sends them; unload means the page is going away.
+  // pack cuts a list of JSON texts into runs of at most max characters; a
+  // text larger than max makes a run of its own.
+  const pack = (items: string[], max: number): string[][] => {
+    const runs: string[][] = [];
+    let size = max;
+    for (const item of items) {
+      if (size + item.length > max) {
+        runs.push([]);
+        size = 0;
+      }
+      runs[runs.length - 1].push(item);
+      size += item.length + 1;
+    }
+    return runs;
+  };
+
+  // flush turns what was gathered into batches and sends them; unload means
+  // the page is going away. Analytics events travel in batches small enough
+  // for a beacon uncompressed, so that no page view, click or scroll is ever
+  // stuck behind a recording too large to leave with the page. On the way
+  // out they go alone, and first; otherwise the last of them takes recording
+  // events up to that size. The rest of the recording goes in batches of up
+  // to REC_MAX, or beacon-sized ones on the way out.
   const flush = (unload: boolean): void => {
     clearTimeout(soon);
     soon = 0;
@@ -394,37 +429,45 @@ function start(w: LoupeWindow, cfg: Settings): void {
     measure();
     pushScroll();
     pushMoves();
-    let batchEvents = events;
-    const recs = rec;
+    const batches = pack(events.map((e) => JSON.stringify(e)), SMALL_MAX).map((ev) => [ev, []]);
+    let i = 0;
+    if (!unload && batches.length) {
+      const last = batches[batches.length - 1];
+      let size = last[0].join().length;
+      while (i < rec.length && size + rec[i].length < SMALL_MAX) size += rec[i++].length + 1;
+      last[1] = rec.slice(0, i);
+    }
+    for (const run of pack(rec.slice(i), unload ? SMALL_MAX : REC_MAX)) batches.push([[], run]);
     events = [];
     rec = [];
     recSize = 0;
-    for (let i = 0; batchEvents.length || i < recs.length; ) {
-      let size = 0;
-      let j = i;
-      while (j < recs.length && (j === i || size + recs[j].length <= REC_MAX)) {
-        size += recs[j++].length;
-      }
+    for (const [ev, recs] of batches) {
       const body =
         '{' +
         (vid ? '"vid":"' + vid + '",' : '') +
-        '"ev":' +
-        JSON.stringify(batchEvents) +
-        ',"rec":[' +
-        recs.slice(i, j).join(',') +
+        '"ev":[' +
+        ev.join(',') +
+        '],"rec":[' +
+        recs.join(',') +
         ']}';
       sender.add(session.id, next('seq'), body);
-      batchEvents = [];
-      i = j;
     }
     saveSession();
-    if (unload) sender.unload();
+    if (unload) sender.unload(recorder ? recorder.gzip : undefined);
     else sender.pump();
   };
 
+  // later flushes in ms milliseconds, instead of when it was due to.
+  const later = (ms: number): void => {
+    clearTimeout(soon);
+    soon = window.setTimeout(safe(() => flush(false)), ms);
+  };
+
+  // A hidden page may live on: what no beacon took goes the usual way.
   const hidden = (): void => {
     if (doc.visibilityState === 'hidden') flush(true);
     else sender.visible();
+    sender.pump();
   };
 
   // A page restored from the back/forward cache is a new page view, and the
@@ -435,6 +478,7 @@ function start(w: LoupeWindow, cfg: Settings): void {
     sender.restore();
     url = '';
     route();
+    later(FIRST_FLUSH);
     sender.pump();
   };
 
@@ -485,6 +529,7 @@ function start(w: LoupeWindow, cfg: Settings): void {
   on(w, 'pageshow', shown);
   window.setInterval(safe(() => flush(false)), FLUSH_EVERY);
 
+  later(FIRST_FLUSH);
   record();
   sender.pump();
 }

@@ -3,6 +3,7 @@
 // with the site's settings and a function that takes each recording event.
 
 import { record } from '@rrweb/record';
+import { gzipSync } from 'fflate';
 import type { LoupeWindow, StartRecorder } from './settings';
 
 const start: StartRecorder = (opts, emit) => {
@@ -21,6 +22,9 @@ const start: StartRecorder = (opts, emit) => {
   return {
     stop: () => stop && stop(),
     snap: () => record.takeFullSnapshot(),
+    // Only a recorded page makes batches larger than a beacon takes, so the
+    // compressor they may need at the last moment comes with the recorder.
+    gzip: (text) => gzipSync(new TextEncoder().encode(text)) as Uint8Array<ArrayBuffer>,
   };
 };
 

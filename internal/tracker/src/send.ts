@@ -8,36 +8,85 @@ interface Batch {
   session: string;
   seq: number;
   body: string;
-  // beacons counts unconfirmed sendBeacon/keepalive deliveries over all page
-  // loads; the second one ends the batch's life so that pages which never
-  // live long enough for an answer do not re-send it forever.
+  // beacons counts unconfirmed sendBeacon deliveries over all page loads; the
+  // second one ends the batch's life so that pages which never live long
+  // enough for an answer do not re-send it forever.
   beacons: number;
   // gone marks a batch handed to a beacon on this page; it is not posted again
   // here, only by the next page load.
   gone?: boolean;
   // posting marks a fetch in flight.
   posting?: boolean;
+  // zip is the compression of the body after its opening brace, started when
+  // the batch is made; gz is its result once there, undefined when the
+  // browser cannot compress.
+  zip?: Promise<unknown>;
+  gz?: BlobPart;
 }
 
-// Beacons and keepalive requests share a 64 KiB budget in browsers; leave room
-// for the URL and headers.
+// The largest body handed to a beacon, in bytes. Chromium lets the requests
+// that outlive a page (beacons, keepalive fetches) carry 64 KiB of body in
+// flight in all, per page: one beacon of the most leaves room for another of
+// the analytics.
 const BEACON_MAX = 60000;
 // Unconfirmed batches kept at most, in characters, oldest dropped first.
 const PENDING_MAX = 4 << 20;
+// Characters of batches a page did not make itself that it compresses ahead,
+// in the background, for its way out; and characters it compresses at most on
+// the main thread as it goes away, for batches whose compression in the
+// background has not finished. Beyond, a batch waits for a later page.
+const AHEAD_MAX = 512 * 1024;
 const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 60000;
 
-// gzip compresses body when the browser can, in the background. The result
-// is typed text/plain so the request stays simple (no CORS preflight); the
-// server recognises gzip by its magic bytes.
-function gzip(body: string): Promise<Blob | string> {
-  if (typeof CompressionStream !== 'function') return Promise.resolve(body);
-  const stream = new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'));
-  return new Response(stream).blob().then(
-    (b) => new Blob([b], { type: 'text/plain' }),
-    () => body,
-  );
+const ignore = (): undefined => undefined;
+
+// gzip compresses text in the background when the browser can. The text is
+// written to the stream and the result read from it directly: a detour
+// through Blob.stream() and Response.blob() takes noticeably longer, and
+// the sooner a compressed copy is ready, the quicker a visitor can leave
+// with it.
+function gzip(text: string): Promise<BlobPart | undefined> {
+  try {
+    const zip = new CompressionStream('gzip');
+    const writer = zip.writable.getWriter();
+    writer.write(new TextEncoder().encode(text)).catch(ignore);
+    writer.close().catch(ignore);
+    const reader = zip.readable.getReader();
+    const parts: BlobPart[] = [];
+    const read = (): Promise<BlobPart> =>
+      reader.read().then((r) => (r.done ? new Blob(parts) : (parts.push(r.value), read())));
+    return read().catch(ignore);
+  } catch {
+    return Promise.resolve(undefined);
+  }
 }
+
+const crc32 = (s: string): number => {
+  let c = -1;
+  for (let i = 0; i < s.length; i++) {
+    c ^= s.charCodeAt(i);
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+};
+
+// stored makes a gzip member of one uncompressed block holding s, ASCII
+// text of less than 64 KiB, at once. A gzip body may be several members in a
+// row, read as one text: it puts a fresh "sent" before a body compressed
+// once, in the background, so that a beacon can carry it the moment the
+// page goes away.
+function stored(s: string): BlobPart {
+  const n = s.length;
+  const out = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255, 1, n & 255, n >> 8, ~n & 255, (~n >> 8) & 255];
+  for (let i = 0; i < n; i++) out.push(s.charCodeAt(i));
+  for (const word of [crc32(s), n]) for (let k = 0; k < 32; k += 8) out.push((word >>> k) & 255);
+  return new Uint8Array(out);
+}
+
+// analytics reports whether a batch carries analytics events, not only
+// recording: its "ev", the first array of the body, is not empty.
+const analytics = (batch: Batch): boolean => batch.body[batch.body.indexOf('[') + 1] !== ']';
 
 // settled reports whether an answer ends a batch's life: accepted, or
 // refused in a way a retry cannot change. 429 and 5xx are worth a retry.
@@ -58,7 +107,8 @@ export class Sender {
     private readonly prefix: string,
   ) {}
 
-  // restore reads the batches earlier pages of this tab left unconfirmed.
+  // restore reads the batches earlier pages of this tab left unconfirmed, and
+  // compresses those never beaconed, which go first on this page's way out.
   restore(): void {
     this.queue = [];
     for (const key of keys(this.prefix)) {
@@ -72,20 +122,27 @@ export class Sender {
       this.queue.push({ key, session: m[1], seq: +m[2], beacons, body: value.slice(1) });
     }
     this.queue.sort((a, b) => a.seq - b.seq);
+    let left = AHEAD_MAX;
+    for (const b of this.queue) if (!b.beacons && (left -= b.body.length) >= 0) this.zip(b);
   }
 
+  // add stores a batch and starts compressing it, so that a compressed body
+  // is ready for a beacon should the page go away before the batch is sent.
   add(session: string, seq: number, body: string): void {
     const batch: Batch = { key: this.prefix + session + ':' + seq, session, seq, body, beacons: 0 };
     this.queue.push(batch);
     this.save(batch);
     this.trim();
+    this.zip(batch);
   }
 
   // pump posts the oldest batch not yet handed to a beacon, unless a post is
-  // in flight or a backoff is running.
+  // in flight or a backoff is running. One an earlier page beaconed most
+  // likely arrived: it is confirmed after those that surely did not.
   pump(): void {
     if (this.busy || this.timer) return;
-    const batch = this.queue.find((b) => !b.gone && !b.posting);
+    const ready = this.queue.filter((b) => !b.gone && !b.posting);
+    const batch = ready.find((b) => !b.beacons) || ready[0];
     if (!batch) return;
     this.busy = true;
     this.post(batch).then((status) => {
@@ -104,45 +161,57 @@ export class Sender {
     });
   }
 
-  // unload hands every batch to the browser while the page goes away: a
-  // beacon for small bodies (sent uncompressed, since compressing needs a
-  // wait the page may not get), a plain fetch for large ones, which stay
-  // stored until answered.
-  unload(): void {
-    for (const batch of this.queue.slice()) {
-      if (batch.gone) continue;
-      const body = new Blob([this.stamp(batch)], { type: 'text/plain' });
-      if (body.size < BEACON_MAX && this.beacon(batch, body)) {
-        batch.gone = true;
-        batch.beacons++;
-        if (batch.beacons > 1) this.drop(batch);
-        else this.save(batch);
-      } else if (!batch.posting) {
-        this.post(batch);
+  // unload hands batches to beacons while the page goes away, as many as the
+  // browser takes: those with analytics first, then recording in order, and
+  // those an earlier page already beaconed last. A body goes compressed when
+  // its compression is done, as it is for a batch made a moment before; else
+  // as it is, which suits the small batches made on the way out. A body too
+  // large for a beacon whose compression has not finished (the visitor left
+  // within moments of the full snapshot) is compressed at once with squeeze,
+  // when given, within AHEAD_MAX. What no beacon takes stays stored for the
+  // next page load.
+  unload(squeeze?: (text: string) => BlobPart): void {
+    let left = AHEAD_MAX;
+    const zz: string[] = [];
+    const zzt = performance.now();
+    const order = this.queue
+      .filter((b) => !b.gone)
+      .sort(
+        (a, b) =>
+          +!!a.beacons - +!!b.beacons || +analytics(b) - +analytics(a) || a.seq - b.seq,
+      );
+    for (const batch of order) {
+      // A text longer than BEACON_MAX characters is longer in bytes.
+      if (!batch.gz && batch.body.length > BEACON_MAX) {
+        if (!squeeze || batch.body.length > left) continue;
+        left -= batch.body.length;
+        try {
+          batch.gz = squeeze(batch.body.slice(1));
+        } catch {
+          continue;
+        }
       }
+      const body = this.body(batch);
+      const zzok = body.size <= BEACON_MAX && this.beacon(batch, body);
+      zz.push([batch.seq, batch.beacons, +analytics(batch), +!!batch.gz, batch.body.length, body.size, +zzok].join(':'));
+      if (!zzok) continue;
+      batch.gone = true;
+      batch.beacons++;
+      if (batch.beacons > 1) this.drop(batch);
+      else this.save(batch);
     }
+    try { navigator.sendBeacon(this.endpoint + '/zzlog', document.visibilityState + ' ' + (squeeze ? 'sq ' : 'nosq ') + (performance.now() - zzt).toFixed(0) + 'ms ' + zz.join(' ')); } catch {}
   }
 
   // visible runs when a hidden page comes back: its beacons had a live page
   // to leave from, so they are trusted rather than sent a second time.
   visible(): void {
     for (const batch of this.queue.slice()) if (batch.gone) this.drop(batch);
-    this.pump();
   }
 
   private beacon(batch: Batch, body: Blob): boolean {
-    const url = this.url(batch);
     try {
-      if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return true;
-    } catch {
-      // Fall through to fetch.
-    }
-    try {
-      fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
-        (res) => settled(res.status) && this.drop(batch),
-        () => undefined,
-      );
-      return true;
+      return navigator.sendBeacon(this.url(batch), body);
     } catch {
       return false;
     }
@@ -152,8 +221,10 @@ export class Sender {
   // was none; a settling answer removes the batch.
   private post(batch: Batch): Promise<number> {
     batch.posting = true;
-    return gzip(this.stamp(batch))
-      .then((body) => fetch(this.url(batch), { method: 'POST', body, credentials: 'omit' }))
+    return this.zip(batch)
+      .then(() =>
+        fetch(this.url(batch), { method: 'POST', body: this.body(batch), credentials: 'omit' }),
+      )
       .then(
         (res) => res.status,
         () => 0,
@@ -165,13 +236,25 @@ export class Sender {
       });
   }
 
+  private zip(batch: Batch): Promise<unknown> {
+    return (batch.zip =
+      batch.zip || gzip(batch.body.slice(1)).then((gz) => (batch.gz = batch.gz || gz)));
+  }
+
+  // body is what one attempt sends: the batch stamped with the time, gzip
+  // compressed when its compression is done. It is typed text/plain so the
+  // request stays simple (no CORS preflight); the server recognises gzip by
+  // its magic bytes.
+  private body(batch: Batch): Blob {
+    const head = '{"sent":' + Date.now() + ',';
+    return new Blob(batch.gz ? [stored(head), batch.gz] : [head + batch.body.slice(1)], {
+      type: 'text/plain',
+    });
+  }
+
   private url(batch: Batch): string {
     const site = encodeURIComponent(this.site);
     return `${this.endpoint}/i?k=${site}&s=${batch.session}&n=${batch.seq}`;
-  }
-
-  private stamp(batch: Batch): string {
-    return '{"sent":' + Date.now() + ',' + batch.body.slice(1);
   }
 
   private save(batch: Batch): void {

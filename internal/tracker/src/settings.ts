@@ -23,6 +23,9 @@ export interface Recorder {
   // snap takes a new full snapshot, used when a new session starts on a
   // page that is already recorded.
   snap(): void;
+  // gzip compresses text at once, on the main thread, for a batch that must
+  // leave with the page before its compression in the background is done.
+  gzip(text: string): BlobPart;
 }
 
 // RecorderOptions are the site settings the recorder needs.
