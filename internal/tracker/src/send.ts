@@ -172,8 +172,6 @@ export class Sender {
   // next page load.
   unload(squeeze?: (text: string) => BlobPart): void {
     let left = AHEAD_MAX;
-    const zz: string[] = [];
-    const zzt = performance.now();
     const order = this.queue
       .filter((b) => !b.gone)
       .sort(
@@ -192,15 +190,12 @@ export class Sender {
         }
       }
       const body = this.body(batch);
-      const zzok = body.size <= BEACON_MAX && this.beacon(batch, body);
-      zz.push([batch.seq, batch.beacons, +analytics(batch), +!!batch.gz, batch.body.length, body.size, +zzok].join(':'));
-      if (!zzok) continue;
+      if (body.size > BEACON_MAX || !this.beacon(batch, body)) continue;
       batch.gone = true;
       batch.beacons++;
       if (batch.beacons > 1) this.drop(batch);
       else this.save(batch);
     }
-    try { navigator.sendBeacon(this.endpoint + '/zzlog', document.visibilityState + ' ' + (squeeze ? 'sq ' : 'nosq ') + (performance.now() - zzt).toFixed(0) + 'ms ' + zz.join(' ')); } catch {}
   }
 
   // visible runs when a hidden page comes back: its beacons had a live page
