@@ -221,3 +221,24 @@ func FuzzIngest(f *testing.F) {
 		}
 	})
 }
+
+// TestMultiMemberGzip accepts what the tracker sends from a page going away:
+// a small fresh gzip member followed by the batch compressed earlier.
+func TestMultiMemberGzip(t *testing.T) {
+	log := &memoryLog{}
+	h := New(testSites(t), log, Options{MaxBody: 1 << 20, MaxBatch: 4 << 20})
+	whole := realisticBatch()
+	head, rest := whole[:len(`{"sent":1733312345678,`)], whole[len(`{"sent":1733312345678,`):]
+	body := append(gzipBytes(head), gzipBytes(rest)...)
+	req := httptest.NewRequest(http.MethodPost, "/i?k=sitekey12345&s=0123456789abcdef&n=1",
+		bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	recs, err := wire.DecodeRecords(log.msgs[0])
+	if err != nil || !bytes.Equal(recs[0].Body, whole) {
+		t.Fatalf("appended body differs from the batch: %v", err)
+	}
+}
