@@ -213,3 +213,27 @@ func randomString(n int) (string, error) {
 	}
 	return string(buf), nil
 }
+
+// UpdateSite stores a site's changed settings (not its key or creation
+// time) and marks it changed, so ingest caches pick it up.
+func (s *Store) UpdateSite(ctx context.Context, site *Site) error {
+	if len(site.Domains) == 0 {
+		return fmt.Errorf("update site: at least one domain: %w", ErrConflict)
+	}
+	if _, err := time.LoadLocation(site.Timezone); err != nil {
+		return fmt.Errorf("update site: time zone %q: %w", site.Timezone, err)
+	}
+	site.UpdatedAt = max(s.now().UnixMilli(), site.UpdatedAt+1)
+	res, err := s.write.ExecContext(ctx, `UPDATE sites SET name = ?, domains = ?, timezone = ?,
+		sample_rate = ?, mask_text = ?, honour_dnt = ?, retention_days = ?, updated_at = ?
+		WHERE id = ?`, site.Name, strings.Join(site.Domains, " "), site.Timezone,
+		site.SampleRate, site.MaskText, site.HonourDNT, site.RetentionDays, site.UpdatedAt,
+		site.ID)
+	if err != nil {
+		return fmt.Errorf("update site: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("update site %d: %w", site.ID, ErrNotFound)
+	}
+	return nil
+}

@@ -65,7 +65,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	// Keep every reader open: the dashboard runs several reads at once, and
+	// a new connection reads the whole schema again before its first query.
 	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
 
 	s := &Store{write: write, read: read, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
