@@ -16,6 +16,23 @@ check-tracker: tracker
 	@untracked="$$(git ls-files --others --exclude-standard -- internal/tracker/dist)"; \
 	if [ -n "$$untracked" ]; then echo "not committed: $$untracked"; exit 1; fi
 
+.PHONY: ui check-ui
+
+# ui rebuilds the dashboard's page scripts and style sheet into
+# internal/web/ui/dist (needs Node 20 and npm; the built files are committed,
+# so a Go build needs neither).
+ui:
+	cd internal/web/ui && npm ci && node build.mjs
+
+# check-ui does for the dashboard files what check-tracker does for the
+# tracker: type-check, rebuild, and fail when dist/ differs from what is
+# committed or holds files never committed.
+check-ui: ui
+	cd internal/web/ui && npm run --silent typecheck
+	git diff --exit-code -- internal/web/ui/dist
+	@untracked="$$(git ls-files --others --exclude-standard -- internal/web/ui/dist)"; \
+	if [ -n "$$untracked" ]; then echo "not committed: $$untracked"; exit 1; fi
+
 .PHONY: test
 
 # test vets the code and runs every test with the race detector. Browser tests
