@@ -10,6 +10,7 @@ import (
 
 	"loupe.dev/loupe/internal/config"
 	"loupe.dev/loupe/internal/store"
+	"loupe.dev/loupe/internal/tracker"
 )
 
 // listFlag collects a repeatable flag.
@@ -71,15 +72,8 @@ func sitesAdd(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return fmt.Errorf("sites add: %w", err)
 	}
 	fmt.Fprintf(stdout, "site key: %s\n\nPaste this into every page, before </head>:\n\n", site.Key)
-	fmt.Fprintf(stdout, "%s\n", snippet(*public, site.Key))
+	fmt.Fprintf(stdout, "%s\n", tracker.Snippet(*public, site.Key))
 	return nil
-}
-
-// snippet is the script tag a site owner pastes.
-func snippet(publicURL, key string) string {
-	base := strings.TrimSuffix(publicURL, "/")
-	return fmt.Sprintf(`<script>window.loupe=window.loupe||function(){(loupe.q=loupe.q||[]).push(arguments)}</script>
-<script async src="%s/s/%s.js"></script>`, base, key)
 }
 
 func tokensAdd(ctx context.Context, args []string, stdout, stderr io.Writer,

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,10 @@ type Config struct {
 	// LogFormat is text, json or auto (text on a terminal, JSON otherwise).
 	// --log-format, LOUPE_LOG_FORMAT, default "auto".
 	LogFormat string
+	// PublicURL is where browsers reach this server, for the snippet and the
+	// setup link; empty means http://localhost and the listen port.
+	// --public-url, LOUPE_PUBLIC_URL, default "".
+	PublicURL string
 	// LogLevel is debug, info, warn or error. --log-level, LOUPE_LOG_LEVEL,
 	// default "info".
 	LogLevel string
@@ -140,6 +145,8 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) func() (Config, error) 
 		"how often ingest looks for new or changed sites (LOUPE_SITE_REFRESH)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOUPE_LOG_FORMAT", c.LogFormat),
 		"log format: auto (text on a terminal, JSON otherwise), text or json (LOUPE_LOG_FORMAT)")
+	fs.StringVar(&c.PublicURL, "public-url", env("LOUPE_PUBLIC_URL", ""),
+		"where browsers reach this server, e.g. https://stats.example.com (LOUPE_PUBLIC_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOUPE_LOG_LEVEL", c.LogLevel),
 		"log level: debug, info, warn or error (LOUPE_LOG_LEVEL)")
 
@@ -186,6 +193,12 @@ func (c *Config) validate() []error {
 	}
 	if c.MaxBatch > 32<<20 {
 		problems = append(problems, errors.New("--max-batch: at most 32MiB"))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" &&
+			u.Scheme != "https") || u.Host == "" {
+			problems = append(problems, errors.New("--public-url: want http(s)://host[:port]"))
+		}
 	}
 	if c.SiteRefresh < 100*time.Millisecond {
 		problems = append(problems, errors.New("--site-refresh: at least 100ms"))

@@ -20,7 +20,15 @@
 //     while no character typed into a field ever reaches the recording, the SQL
 //     store, the blobs, the log or the server's own log lines;
 //   - the click heatmap of a page counts the elements clicked, and renders as a
-//     PNG.
+//     PNG;
+//   - the dashboard: first-start setup, sign-in (a wrong password refused),
+//     form posts without their token refused, a viewer of one site finding
+//     nothing of another on any page or API path, overview figures equal to
+//     the API's, recordings filtered to exactly the sessions made for each
+//     filter, a recording that plays in the player with its clicks on the
+//     timeline, and a click heatmap whose hottest spot lies on the element
+//     clicked most; it writes screenshots of its pages at 1440 and 390 px to
+//     screenshots/ (or $LOUPE_SCREENSHOTS).
 //
 // The package holds tests only; it must not change Loupe, and it reaches no
 // host but 127.0.0.1. The pages come from the shared corpus

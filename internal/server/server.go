@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"loupe.dev/loupe/internal/store"
 	"loupe.dev/loupe/internal/tracker"
 	"loupe.dev/loupe/internal/web"
+	"loupe.dev/loupe/internal/web/ui"
 )
 
 // Run starts every role of cfg and blocks until ctx ends. When ready is not
@@ -132,14 +134,22 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	}
 	if cfg.Has(config.RoleWeb) {
 		deps.Store, deps.Blobs = st, blobs
+		deps.TrustedProxies, deps.PublicURL = cfg.TrustedProxies, cfg.PublicURL
+		if deps.UI, err = ui.New(); err != nil {
+			return err
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	handler, err := web.NewHandler(deps)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           web.NewHandler(deps),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -147,6 +157,11 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	}
 	logger.Info("loupe serving", "addr", ln.Addr().String(), "data", cfg.Data,
 		"roles", cfg.Roles, "version", version)
+	if cfg.Has(config.RoleWeb) {
+		if err := announceSetup(ctx, st, publicURL(cfg, ln.Addr()), logger); err != nil {
+			return err
+		}
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -164,4 +179,41 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// setupTTL is how long the first start's setup link works.
+const setupTTL = 24 * time.Hour
+
+// announceSetup prints a one-time setup link while no user exists, so the
+// first person at the terminal can create the administrator account. Each
+// start makes a new link and revokes the previous one.
+func announceSetup(ctx context.Context, st *store.Store, base string, logger *slog.Logger) error {
+	users, err := st.CountUsers(ctx)
+	if err != nil || users > 0 {
+		return err
+	}
+	token, err := st.CreateInvite(ctx, store.Invite{Admin: true,
+		ExpiresAt: time.Now().Add(setupTTL).UnixMilli()})
+	if err != nil {
+		return err
+	}
+	logger.Warn("no account yet: open the setup link to create the first one",
+		"setup_url", base+"/setup/"+token, "valid_for", setupTTL.String())
+	return nil
+}
+
+// publicURL is where browsers reach this server: --public-url, or
+// localhost and the port listened on.
+func publicURL(cfg config.Config, addr net.Addr) string {
+	if cfg.PublicURL != "" {
+		return strings.TrimSuffix(cfg.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,26 @@ type testServer struct {
 	data  string
 	site  *store.Site
 	token string
+	log   *syncBuffer // what the server logged
+}
+
+// syncBuffer is a bytes.Buffer safe to write from the server and read from
+// the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 const desktopUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " +
@@ -46,9 +67,10 @@ func startServerWith(t testing.TB, change func(*config.Config), domains ...strin
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	var logOut io.Writer = io.Discard
+	logs := &syncBuffer{}
+	var logOut io.Writer = logs
 	if os.Getenv("LOUPE_TEST_LOG") != "" {
-		logOut = os.Stderr
+		logOut = io.MultiWriter(logs, os.Stderr)
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	go func() { done <- Run(ctx, cfg, logger, "test", ready) }()
@@ -79,7 +101,7 @@ func startServerWith(t testing.TB, change func(*config.Config), domains ...strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{url: "http://" + addr, data: cfg.Data, site: site, token: token}
+	ts := &testServer{url: "http://" + addr, data: cfg.Data, site: site, token: token, log: logs}
 	// The server sees the new site within its refresh interval.
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 //go:embed dist
@@ -201,4 +202,13 @@ func write(w http.ResponseWriter, r *http.Request, body []byte) {
 		// The client may be gone; there is no one left to tell.
 		_, _ = w.Write(body)
 	}
+}
+
+// Snippet is the script tag a site owner pastes into every page: a stub that
+// queues calls to loupe() until the tracker loads, and the site's loader
+// from publicURL, where browsers reach Loupe.
+func Snippet(publicURL, siteKey string) string {
+	base := strings.TrimSuffix(publicURL, "/")
+	return fmt.Sprintf(`<script>window.loupe=window.loupe||function(){(loupe.q=loupe.q||[]).push(arguments)}</script>
+<script async src="%s/s/%s.js"></script>`, base, siteKey)
 }

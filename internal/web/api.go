@@ -23,14 +23,35 @@ const maxRecording = 256 << 20
 
 // api serves /api/v1/.
 type api struct {
+	auth  *auth // nil: bearer tokens only
 	store *store.Store
 	blobs blob.Store
 	now   func() time.Time
 }
 
-// authorise returns the sites the request's bearer token may read.
+// authorise returns the sites the request may read: those of its bearer
+// token or, without one, those of the dashboard login its cookie stands for.
 func (a *api) authorise(r *http.Request) ([]int64, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	header := r.Header.Get("Authorization")
+	if header == "" && a.auth != nil {
+		l, err := a.auth.login(r)
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			return nil, errUnauthorized
+		}
+		access, err := a.store.UserSites(r.Context(), &l.User)
+		if err != nil {
+			return nil, err
+		}
+		sites := make([]int64, len(access))
+		for i, s := range access {
+			sites[i] = s.Site.ID
+		}
+		return sites, nil
+	}
+	token, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || token == "" {
 		return nil, errUnauthorized
 	}
@@ -73,35 +94,9 @@ func (a *api) session(r *http.Request) (*store.Session, error) {
 	return sess, err
 }
 
-// dateRange reads from and to (YYYY-MM-DD, inclusive, in the site's time
-// zone); the default is the 30 days up to today.
+// dateRange reads the request's date range in the site's time zone.
 func (a *api) dateRange(r *http.Request, site *store.Site) (store.Range, error) {
-	loc := site.Location()
-	today := a.now().In(loc)
-	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc)
-	from := to.AddDate(0, 0, -29)
-	var err error
-	if v := r.FormValue("to"); v != "" {
-		if to, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
-			return store.Range{}, badRequest("to: want a date as YYYY-MM-DD")
-		}
-	}
-	if v := r.FormValue("from"); v != "" {
-		if from, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
-			return store.Range{}, badRequest("from: want a date as YYYY-MM-DD")
-		}
-	} else if r.FormValue("to") != "" {
-		from = to.AddDate(0, 0, -29)
-	}
-	if to.Before(from) {
-		return store.Range{}, badRequest("from must not be after to")
-	}
-	end := to.AddDate(0, 0, 1)
-	return store.Range{
-		From: from.UnixMilli(), To: end.UnixMilli(),
-		FromDay: from.Year()*10000 + int(from.Month())*100 + from.Day(),
-		ToDay:   to.Year()*10000 + int(to.Month())*100 + to.Day(),
-	}, nil
+	return dateRange(r, site, a.now())
 }
 
 func (a *api) stats(w http.ResponseWriter, r *http.Request) error {
@@ -179,34 +174,13 @@ func (a *api) sessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	device, err := deviceParam(r, "")
+	f, err := sessionFilter(r, site, rng)
 	if err != nil {
 		return err
-	}
-	f := store.SessionFilter{SiteID: site.ID, Range: rng, Device: device, Limit: 50}
-	if v := r.FormValue("url"); v != "" {
-		f.PageKey = pageKey(v)
-	}
-	if v := r.FormValue("min_duration"); v != "" {
-		secs, err := strconv.ParseFloat(v, 64)
-		if err != nil || secs < 0 {
-			return badRequest("min_duration: want seconds")
-		}
-		f.MinDuration = int64(secs * 1000)
 	}
 	if v := r.FormValue("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
 			return badRequest("limit: want 1 to 500")
-		}
-	}
-	if v := r.FormValue("cursor"); v != "" {
-		before, id, ok := strings.Cut(v, "-")
-		f.Before, err = strconv.ParseInt(before, 10, 64)
-		if !ok || err != nil {
-			return badRequest("cursor: use the next_cursor of the previous page")
-		}
-		if f.BeforeID, err = wire.ParseID(id); err != nil {
-			return badRequest("cursor: use the next_cursor of the previous page")
 		}
 	}
 	// One more than a page tells whether another page follows.
@@ -419,10 +393,28 @@ func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		// Cells come most clicked first, so the first selectors are the
+		// ones worth placing when a snapshot does not have them.
+		var selectors []string
+		seen := map[string]bool{}
+		for _, c := range cells {
+			if !seen[c.Selector] && len(selectors) < maxPlacedSelectors {
+				seen[c.Selector] = true
+				selectors = append(selectors, c.Selector)
+			}
+		}
+		places, err := a.store.ElementPositions(r.Context(), q, selectors)
+		if err != nil {
+			return err
+		}
 		elements := []elementJSON{}
 		for _, c := range cells {
-			elements = append(elements, elementJSON{c.Selector,
-				float64(c.OffsetX) / 100, float64(c.OffsetY) / 100, c.Count})
+			e := elementJSON{Selector: c.Selector, OffsetX: float64(c.OffsetX) / 100,
+				OffsetY: float64(c.OffsetY) / 100, Count: c.Count}
+			if p, ok := places[c.Selector]; ok {
+				e.X, e.Y = &p.X, &p.Y
+			}
+			elements = append(elements, e)
 		}
 		out.Elements = &elements
 	}
@@ -430,11 +422,21 @@ func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// maxPlacedSelectors bounds the selectors of a click heatmap given page
+// coordinates: each costs the store one read.
+const maxPlacedSelectors = 300
+
+// elementJSON is a click cell of a heatmap: clicks on an element at an
+// offset within it. X and Y are where the element's clicks land on the page
+// on average, for a snapshot the selector matches nothing in; absent for the
+// least clicked selectors.
 type elementJSON struct {
-	Selector string  `json:"selector"`
-	OffsetX  float64 `json:"offset_x"`
-	OffsetY  float64 `json:"offset_y"`
-	Count    int64   `json:"count"`
+	Selector string   `json:"selector"`
+	OffsetX  float64  `json:"offset_x"`
+	OffsetY  float64  `json:"offset_y"`
+	Count    int64    `json:"count"`
+	X        *float64 `json:"x,omitempty"`
+	Y        *float64 `json:"y,omitempty"`
 }
 
 func (a *api) scrollHeatmap(w http.ResponseWriter, r *http.Request, q store.HeatQuery,

@@ -28,7 +28,8 @@ func notFound(what string) error {
 }
 
 var errUnauthorized = &clientError{status: http.StatusUnauthorized,
-	msg: "missing or unknown API token: send Authorization: Bearer <token>"}
+	msg: "missing or unknown API token: send Authorization: Bearer <token>, " +
+		"or sign in to the dashboard"}
 
 // handlerFunc is an HTTP handler that returns its error for one place to
 // render and log.

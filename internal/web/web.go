@@ -1,12 +1,15 @@
-// Package web owns Loupe's HTTP surface apart from ingest: the tracker files,
-// the JSON API under /api/v1/, health checks and metrics. It reads the SQL
-// and blob stores; it never writes analytics data.
+// Package web owns Loupe's HTTP surface apart from ingest: the dashboard
+// (accounts, overview, recordings, replay, heatmaps), the tracker files, the
+// JSON API under /api/v1/, health checks and metrics. It reads the SQL and
+// blob stores and writes only accounts and site settings; it never writes
+// analytics data.
 package web
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -36,10 +39,18 @@ type Deps struct {
 	Tracker  *tracker.Files
 	Registry *prometheus.Registry
 	Checks   []Check
+	// UI are the dashboard's scripts and styles; nil serves no dashboard.
+	UI Assets
+	// TrustedProxies are believed about the client address (for the sign-in
+	// rate limit) and about HTTPS (for Secure cookies).
+	TrustedProxies []netip.Prefix
+	// PublicURL is where browsers reach Loupe, for snippets and links; empty
+	// takes the address each request came to.
+	PublicURL string
 }
 
 // NewHandler returns the routes of one Loupe process.
-func NewHandler(d Deps) http.Handler {
+func NewHandler(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
 	if d.Ingest != nil {
 		mux.Handle("/i", d.Ingest)
@@ -58,15 +69,26 @@ func NewHandler(d Deps) http.Handler {
 		})
 	}
 	if d.Store != nil {
-		a := &api{store: d.Store, blobs: d.Blobs, now: time.Now}
+		au := newAuth(d.Store, d.TrustedProxies)
+		a := &api{auth: au, store: d.Store, blobs: d.Blobs, now: time.Now}
 		mux.Handle("GET /api/v1/sites/{site}/stats", handle(d.Logger, a.stats))
 		mux.Handle("GET /api/v1/sites/{site}/sessions", handle(d.Logger, a.sessions))
 		mux.Handle("GET /api/v1/sites/{site}/heatmap", handle(d.Logger, a.heatmap))
+		mux.Handle("GET /api/v1/sites/{site}/status", handle(d.Logger, a.status))
+		mux.Handle("GET /api/v1/sites/{site}/snapshot", handle(d.Logger, a.snapshot))
+		mux.Handle("GET /api/v1/sites/{site}/pages", handle(d.Logger, a.pages))
 		mux.Handle("GET /api/v1/sessions/{id}", handle(d.Logger, a.sessionDetail))
 		mux.Handle("GET /api/v1/sessions/{id}/recording", handle(d.Logger, a.recording))
 		mux.Handle("/api/", handle(d.Logger, func(http.ResponseWriter, *http.Request) error {
 			return notFound("API path")
 		}))
+		if d.UI != nil {
+			dash, err := newDash(d.Store, d.Blobs, au, d.UI, d.Logger, d.PublicURL)
+			if err != nil {
+				return nil, err
+			}
+			dash.routes(mux)
+		}
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -87,5 +109,5 @@ func NewHandler(d Deps) http.Handler {
 	if d.Registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
 	}
-	return mux
+	return mux, nil
 }
