@@ -105,7 +105,9 @@ func createAccount(t testing.TB, ts *testServer, path, email, password string) *
 	status, loc, body := c.post(path, url.Values{"csrf": {c.csrf(page)}, "email": {email},
 		"password": {password}, "password2": {password}})
 	if status != http.StatusSeeOther || loc != "/sites" {
-		t.Fatalf("setup = %d to %q:\n%s", status, loc, body)
+		msg := regexp.MustCompile(`class="error"[^>]*>([^<]*)`).FindStringSubmatch(body)
+		t.Fatalf("setup %s = %d to %q: %q\nserver log:\n%s", path, status, loc, msg,
+			ts.log.String())
 	}
 	return c
 }

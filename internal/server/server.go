@@ -138,6 +138,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 		if deps.UI, err = ui.New(); err != nil {
 			return err
 		}
+		wg.Go(func() { web.WarmOverviews(ctx, st, 20*time.Minute, logger) })
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)

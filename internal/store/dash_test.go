@@ -407,3 +407,46 @@ func TestSnapshotSourcesSeeded(t *testing.T) {
 		t.Errorf("%d sources, plain SQL %d; want 5", len(got), i)
 	}
 }
+
+func TestHeatSelectorsMatchPlainSQL(t *testing.T) {
+	st, db, sum := seeded(t)
+	ctx := context.Background()
+	q := store.HeatQuery{SiteID: sum.Site.ID, PageKey: sum.Pages[0], Device: "desktop",
+		FromDay: sum.Range.FromDay, ToDay: sum.Range.ToDay}
+	rows, err := db.Query(`SELECT selector, SUM(count) FROM heat_elements WHERE site_id = ?
+		AND page_key = ? AND device = ? AND day >= ? AND day <= ? GROUP BY selector
+		ORDER BY SUM(count) DESC, selector LIMIT 5`, q.SiteID, q.PageKey, q.Device,
+		q.FromDay, q.ToDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Count{}
+	for rows.Next() {
+		var c store.Count
+		if err := rows.Scan(&c.Name, &c.Count); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c)
+	}
+	rows.Close()
+	var wantTotal int64
+	if err := db.QueryRow(`SELECT SUM(count) FROM heat_elements WHERE site_id = ?
+		AND page_key = ? AND device = ? AND day >= ? AND day <= ?`, q.SiteID, q.PageKey,
+		q.Device, q.FromDay, q.ToDay).Scan(&wantTotal); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < 3 || wantTotal < 100 {
+		t.Fatalf("seeded page too thin: %v, %d clicks", want, wantTotal)
+	}
+	// The second call reads the kept days (the seeded days are long over).
+	for i := range 2 {
+		got, total, err := st.HeatSelectors(ctx, q, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || total != wantTotal {
+			t.Errorf("call %d: HeatSelectors = %v, %d; plain SQL %v, %d", i+1, got, total,
+				want, wantTotal)
+		}
+	}
+}

@@ -27,6 +27,8 @@ func filterFixture(t *testing.T) *Store {
 	sessions[2].Country = "FR"
 	sessions[3].EntryPage = "shop.example.com/pricing"
 	sessions[4].ReferrerHost = "news.ycombinator.com"
+	sessions[4].ExitPage = "shop.example.com/checkout"
+	sessions[2].UTMSource = "newsletter"
 	sessions[5].UserID = "user-5"
 	sessions[6].UserID = "user-6"
 	sessions[7].RageCount = 1
@@ -87,6 +89,9 @@ func TestSessionFilters(t *testing.T) {
 			[]int64{103}},
 		{"referrer", func(f *SessionFilter) { f.Referrer = "news.ycombinator.com" },
 			[]int64{104}},
+		{"exit page", func(f *SessionFilter) { f.ExitPage = "shop.example.com/checkout" },
+			[]int64{104}},
+		{"utm source", func(f *SessionFilter) { f.UTMSource = "newsletter" }, []int64{102}},
 		{"page, rare", func(f *SessionFilter) { f.PageKey = "shop.example.com/cart" },
 			[]int64{103}},
 		{"page, common", func(f *SessionFilter) { f.PageKey = "shop.example.com/checkout" },

@@ -6,8 +6,10 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,6 +36,11 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
+	// Values of closed days, kept so that a range re-reads only its open
+	// days: traffic figures for Stats, click counts by element for
+	// HeatSelectors.
+	days      dayCache[siteDay, *dayFigures]
+	selectors dayCache[heatDay, map[string]int64]
 }
 
 // OpenSQLite opens (creating if needed) the SQLite file at path and brings
@@ -148,4 +155,18 @@ func wrap(err error, op string) error {
 // Check reports whether the store answers, for /readyz.
 func (s *Store) Check(ctx context.Context) error {
 	return wrap(s.read.PingContext(ctx), "ping store")
+}
+
+// SchemaDigest names the schema the embedded migrations make, for files
+// built by tests and kept between runs.
+func SchemaDigest() string {
+	h := sha256.New()
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	sort.Strings(names)
+	for _, name := range names {
+		body, _ := migrations.ReadFile(name)
+		fmt.Fprintf(h, "%s %d\n", name, len(body))
+		h.Write(body)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

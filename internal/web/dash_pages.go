@@ -302,11 +302,15 @@ func (d *dash) heatmapsPage(w http.ResponseWriter, r *http.Request, v *view) err
 		FromDay: rng.FromDay, ToDay: rng.ToDay}
 	switch kind {
 	case "click":
-		cells, err := d.store.HeatElements(ctx, q)
+		counts, total, err := d.store.HeatSelectors(ctx, q, 20)
 		if err != nil {
 			return err
 		}
-		page.Elements, page.Total = rankElements(cells, 20)
+		page.Total = total
+		for _, c := range counts {
+			page.Elements = append(page.Elements, rankedElement{Selector: c.Name,
+				Count: c.Count, Share: share(c.Count, total)})
+		}
 	case "move":
 		points, err := d.store.HeatPoints(ctx, q, "move")
 		if err != nil {
@@ -333,25 +337,6 @@ func (d *dash) heatmapsPage(w http.ResponseWriter, r *http.Request, v *view) err
 	page.SnapshotURL = api + "/snapshot?" + url.Values{"url": {key}, "device": {device}}.Encode()
 	d.render(w, http.StatusOK, "heatmaps", v)
 	return nil
-}
-
-// rankElements sums a heatmap's cells by element, most clicked first, and
-// returns the first n with the total of all clicks.
-func rankElements(cells []store.ElementCell, n int) ([]rankedElement, int64) {
-	bySelector := map[string]int64{}
-	var total int64
-	for _, c := range cells {
-		bySelector[c.Selector] += c.Count
-		total += c.Count
-	}
-	out := make([]rankedElement, 0, len(bySelector))
-	for s, c := range bySelector {
-		out = append(out, rankedElement{Selector: s, Count: c, Share: share(c, total)})
-	}
-	slices.SortFunc(out, func(a, b rankedElement) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Selector, b.Selector))
-	})
-	return out[:min(n, len(out))], total
 }
 
 // sessionCursor is the recordings list's position after sess.

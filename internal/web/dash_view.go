@@ -107,6 +107,9 @@ func dateRange(r *http.Request, site *store.Site, now time.Time) (store.Range, e
 	today := now.In(loc)
 	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc)
 	from := to.AddDate(0, 0, -29)
+	if r == nil {
+		return storeRange(from, to), nil
+	}
 	var err error
 	if v := r.FormValue("to"); v != "" {
 		if to, err = time.ParseInLocation(time.DateOnly, v, loc); err != nil {
@@ -126,12 +129,17 @@ func dateRange(r *http.Request, site *store.Site, now time.Time) (store.Range, e
 	if to.Sub(from) > 3*366*24*time.Hour {
 		return store.Range{}, badRequest("from and to: at most three years apart")
 	}
+	return storeRange(from, to), nil
+}
+
+// storeRange is the store's range for the days from and to, both included.
+func storeRange(from, to time.Time) store.Range {
 	end := to.AddDate(0, 0, 1)
 	return store.Range{
 		From: from.UnixMilli(), To: end.UnixMilli(),
 		FromDay: from.Year()*10000 + int(from.Month())*100 + from.Day(),
 		ToDay:   to.Year()*10000 + int(to.Month())*100 + to.Day(),
-	}, nil
+	}
 }
 
 // viewRange is a store range as date fields show it.

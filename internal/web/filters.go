@@ -61,6 +61,8 @@ func textParams(r *http.Request, f *store.SessionFilter) error {
 	}{
 		{[]string{"page", "url"}, &f.PageKey, pageKey},
 		{[]string{"entry"}, &f.EntryPage, pageKey},
+		{[]string{"exit"}, &f.ExitPage, pageKey},
+		{[]string{"utm_source"}, &f.UTMSource, nil},
 		{[]string{"browser"}, &f.Browser, nil},
 		{[]string{"os"}, &f.OS, nil},
 		{[]string{"country"}, &f.Country, strings.ToUpper},

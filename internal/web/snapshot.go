@@ -28,7 +28,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := struct {
 		LastEventAt *string `json:"last_event_at"`
-		Sessions    int64   `json:"sessions"`
+		Sessions    int64   `json:"sessions_last_day"`
 	}{Sessions: sessions}
 	if last > 0 {
 		at := time.UnixMilli(last).UTC().Format(time.RFC3339)

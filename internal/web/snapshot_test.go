@@ -257,7 +257,7 @@ func TestStatus(t *testing.T) {
 	f := newAPIFixture(t)
 	var st struct {
 		LastEventAt *string `json:"last_event_at"`
-		Sessions    int64   `json:"sessions"`
+		Sessions    int64   `json:"sessions_last_day"`
 	}
 	code, body := f.get("/status")
 	if err := json.Unmarshal(body, &st); err != nil || code != 200 || st.LastEventAt != nil ||

@@ -22,7 +22,8 @@ CREATE INDEX sessions_site_day_referrer ON sessions (site_id, day, referrer_host
 -- replaces; the install check finds a site's latest sessions in it too.
 DROP INDEX sessions_site_started;
 CREATE INDEX sessions_site_started_list ON sessions (site_id, started_at, id, device, browser,
-	os, country, referrer_host, entry_page, user_id, rage_count, error_count, last_at);
+	os, country, referrer_host, entry_page, exit_page, utm_source, user_id, rage_count,
+	error_count, last_at);
 
 -- Page views by day and page, replacing the one by time that nothing reads
 -- any more; a page's views newest first (the recordings list's page
