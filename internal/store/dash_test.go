@@ -450,3 +450,77 @@ func TestHeatSelectorsMatchPlainSQL(t *testing.T) {
 		}
 	}
 }
+
+func TestHeatElementsMatchPlainSQL(t *testing.T) {
+	st, db, sum := seeded(t)
+	ctx := context.Background()
+	q := store.HeatQuery{SiteID: sum.Site.ID, PageKey: sum.Pages[0], Device: "desktop",
+		FromDay: sum.Range.FromDay, ToDay: sum.Range.ToDay}
+	rows, err := db.Query(`SELECT selector, offset_x, offset_y, SUM(count) FROM heat_elements
+		WHERE site_id = ? AND page_key = ? AND device = ? AND day >= ? AND day <= ?
+		GROUP BY selector, offset_x, offset_y
+		ORDER BY SUM(count) DESC, selector, offset_x, offset_y`, q.SiteID, q.PageKey,
+		q.Device, q.FromDay, q.ToDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.ElementCell{}
+	for rows.Next() {
+		var c store.ElementCell
+		if err := rows.Scan(&c.Selector, &c.OffsetX, &c.OffsetY, &c.Count); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c)
+	}
+	rows.Close()
+	if len(want) < 100 {
+		t.Fatalf("seeded page too thin: %d cells", len(want))
+	}
+	for i := range 2 { // the second call reads the kept days
+		got, err := st.HeatElements(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("call %d: %d cells, plain SQL %d; first %v, want %v", i+1, len(got),
+				len(want), got[:3], want[:3])
+		}
+	}
+}
+
+func TestHeatPointsMatchPlainSQL(t *testing.T) {
+	st, db, sum := seeded(t)
+	ctx := context.Background()
+	q := store.HeatQuery{SiteID: sum.Site.ID, PageKey: sum.Pages[0], Device: "desktop",
+		FromDay: sum.Range.FromDay, ToDay: sum.Range.ToDay}
+	for _, kind := range []string{"click", "move"} {
+		rows, err := db.Query(`SELECT x * 10 + 5, y * 10 + 5, SUM(count) FROM heat_points
+			WHERE site_id = ? AND page_key = ? AND device = ? AND kind = ? AND day >= ?
+			AND day <= ? GROUP BY x, y ORDER BY SUM(count) DESC, y, x`, q.SiteID, q.PageKey,
+			q.Device, kind, q.FromDay, q.ToDay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.PointCell{}
+		for rows.Next() {
+			var c store.PointCell
+			if err := rows.Scan(&c.X, &c.Y, &c.Count); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, c)
+		}
+		rows.Close()
+		if len(want) < 50 {
+			t.Fatalf("%s: seeded page too thin: %d cells", kind, len(want))
+		}
+		for i := range 2 {
+			got, err := st.HeatPoints(ctx, q, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s call %d: %d cells, plain SQL %d", kind, i+1, len(got), len(want))
+			}
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,15 +41,21 @@ const (
 )
 
 // dayCache keeps values of closed days by key (a site and a day, say), each
-// for dayCacheTTL.
+// for dayCacheTTL. Its size is the sum of the values' weights (1 each when
+// weigh is nil), bounded by limit (dayCacheSize when 0).
 type dayCache[K comparable, V any] struct {
+	weigh func(V) int
+	limit int
+
 	mu      sync.Mutex
 	entries map[K]dayEntry[V]
+	size    int
 }
 
 type dayEntry[V any] struct {
-	value V
-	at    time.Time
+	value  V
+	at     time.Time
+	weight int
 }
 
 func (c *dayCache[K, V]) get(key K, now time.Time) (V, bool) {
@@ -67,18 +75,33 @@ func (c *dayCache[K, V]) put(key K, v V, now time.Time) {
 	if c.entries == nil {
 		c.entries = map[K]dayEntry[V]{}
 	}
-	if len(c.entries) >= dayCacheSize {
-		// Expired days go first; if none has, the cache starts again.
+	limit, weight := cmp.Or(c.limit, dayCacheSize), 1
+	if c.weigh != nil {
+		weight = max(c.weigh(v), 1)
+	}
+	if weight > limit {
+		return
+	}
+	if old, ok := c.entries[key]; ok {
+		c.size -= old.weight
+		delete(c.entries, key)
+	}
+	if c.size+weight > limit {
+		// Expired days go first; if that is not enough, the cache starts
+		// again.
 		for k, e := range c.entries {
 			if now.Sub(e.at) > dayCacheTTL {
+				c.size -= e.weight
 				delete(c.entries, k)
 			}
 		}
-		if len(c.entries) >= dayCacheSize {
+		if c.size+weight > limit {
 			clear(c.entries)
+			c.size = 0
 		}
 	}
-	c.entries[key] = dayEntry[V]{v, now}
+	c.entries[key] = dayEntry[V]{v, now, weight}
+	c.size += weight
 }
 
 // siteDay names one day of a site.
@@ -252,16 +275,36 @@ func (s *Store) HeatSelectors(ctx context.Context, q HeatQuery, n int) ([]Count,
 	if err != nil {
 		return nil, 0, fmt.Errorf("heatmap selectors: %w", err)
 	}
-	now := s.now()
-	closed := closedDay(now)
 	sums := map[string]int64{}
-	var first, last int
-	for _, d := range days {
-		if m, ok := s.selectors.get(heatDay{q.SiteID, q.PageKey, q.Device, d}, now); ok &&
-			d <= closed {
+	var total int64
+	err = overDays(s, &s.selectors, days, q.day,
+		func(first, last int) (map[int]map[string]int64, error) {
+			return s.selectorsByDay(ctx, q, first, last)
+		},
+		func(m map[string]int64) {
 			for k, v := range m {
 				sums[k] += v
+				total += v
 			}
+		})
+	if err != nil {
+		return nil, 0, err
+	}
+	return ranked(sums, n), total, nil
+}
+
+// overDays feeds add the value of every day of days: kept values of closed
+// days from c, the rest read at once by read (which is given the first and
+// last day it must read), keeping those of closed days. A day read is
+// given the zero value when read has nothing for it.
+func overDays[K comparable, V any](s *Store, c *dayCache[K, V], days []int, key func(int) K,
+	read func(first, last int) (map[int]V, error), add func(V)) error {
+	now := s.now()
+	closed := closedDay(now)
+	var first, last int
+	for _, d := range days {
+		if v, ok := c.get(key(d), now); ok && d <= closed {
+			add(v)
 			continue
 		}
 		if first == 0 {
@@ -269,32 +312,23 @@ func (s *Store) HeatSelectors(ctx context.Context, q HeatQuery, n int) ([]Count,
 		}
 		last = d
 	}
-	if first != 0 {
-		read, err := s.selectorsByDay(ctx, q, first, last)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, d := range days {
-			if d < first || d > last {
-				continue
-			}
-			m := read[d]
-			if m == nil {
-				m = map[string]int64{}
-			}
-			if d <= closed {
-				s.selectors.put(heatDay{q.SiteID, q.PageKey, q.Device, d}, m, now)
-			}
-			for k, v := range m {
-				sums[k] += v
-			}
-		}
+	if first == 0 {
+		return nil
 	}
-	var total int64
-	for _, v := range sums {
-		total += v
+	values, err := read(first, last)
+	if err != nil {
+		return err
 	}
-	return ranked(sums, n), total, nil
+	for _, d := range days {
+		if d < first || d > last {
+			continue
+		}
+		if d <= closed {
+			c.put(key(d), values[d], now)
+		}
+		add(values[d])
+	}
+	return nil
 }
 
 // selectorsByDay sums the click roll-up of a heatmap by day and element,
@@ -323,3 +357,166 @@ func (s *Store) selectorsByDay(ctx context.Context, q HeatQuery, first, last int
 	}
 	return out, wrap(rows.Err(), "heatmap selectors")
 }
+
+// maxElementCells bounds the cells a click heatmap answers.
+const maxElementCells = 50000
+
+// elementCellsKept bounds the roll-up cells kept for closed days, over all
+// heatmaps: the month of a busy page is some 200,000 of about 70 bytes.
+const elementCellsKept = 600_000
+
+// HeatElements returns the click cells of a heatmap summed over its days,
+// most clicked first, at most maxElementCells. The cells of closed days
+// are kept, as for HeatSelectors.
+func (s *Store) HeatElements(ctx context.Context, q HeatQuery) ([]ElementCell, error) {
+	days, err := dayList(q.FromDay, q.ToDay)
+	if err != nil {
+		return nil, fmt.Errorf("heatmap elements: %w", err)
+	}
+	// Cells are summed and sorted by the number of their selector, not the
+	// selector itself: a page has some dozens of elements and tens of
+	// thousands of cells, and comparing strings was most of the work.
+	type cellKey struct{ selector, offsetX, offsetY int }
+	numbers := map[string]int{}
+	var selectors []string
+	sums := map[cellKey]int64{}
+	err = overDays(s, &s.cells, days, q.day,
+		func(first, last int) (map[int][]ElementCell, error) {
+			return s.cellsByDay(ctx, q, first, last)
+		},
+		func(cells []ElementCell) {
+			for _, c := range cells {
+				n, ok := numbers[c.Selector]
+				if !ok {
+					n = len(selectors)
+					numbers[c.Selector] = n
+					selectors = append(selectors, c.Selector)
+				}
+				sums[cellKey{n, c.OffsetX, c.OffsetY}] += c.Count
+			}
+		})
+	if err != nil {
+		return nil, err
+	}
+	// rank orders the selectors' numbers as the selectors sort.
+	order := make([]int, len(selectors))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(selectors[a], selectors[b]) })
+	rank := make([]int, len(selectors))
+	for r, n := range order {
+		rank[n] = r
+	}
+	type cell struct {
+		key cellKey
+		n   int64
+	}
+	cells := make([]cell, 0, len(sums))
+	for k, n := range sums {
+		cells = append(cells, cell{k, n})
+	}
+	slices.SortFunc(cells, func(a, b cell) int {
+		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(rank[a.key.selector], rank[b.key.selector]),
+			cmp.Compare(a.key.offsetX, b.key.offsetX), cmp.Compare(a.key.offsetY, b.key.offsetY))
+	})
+	out := make([]ElementCell, 0, min(len(cells), maxElementCells))
+	for _, c := range cells[:min(len(cells), maxElementCells)] {
+		out = append(out, ElementCell{Selector: selectors[c.key.selector], OffsetX: c.key.offsetX,
+			OffsetY: c.key.offsetY, Count: c.n})
+	}
+	return out[:min(len(out), maxElementCells)], nil
+}
+
+// cellsByDay reads the click roll-up of a heatmap, day by day, in the order
+// of its primary key: a read with no sort.
+func (s *Store) cellsByDay(ctx context.Context, q HeatQuery, first, last int) (
+	map[int][]ElementCell, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT day, selector, offset_x, offset_y, count
+		FROM heat_elements WHERE site_id = ? AND page_key = ? AND device = ?
+		AND day >= ? AND day <= ?`, q.SiteID, q.PageKey, q.Device, first, last)
+	if err != nil {
+		return nil, wrap(err, "heatmap elements")
+	}
+	defer rows.Close()
+	out := map[int][]ElementCell{}
+	for rows.Next() {
+		var day int
+		var c ElementCell
+		if err := rows.Scan(&day, &c.Selector, &c.OffsetX, &c.OffsetY, &c.Count); err != nil {
+			return nil, wrap(err, "heatmap elements")
+		}
+		out[day] = append(out[day], c)
+	}
+	return out, wrap(rows.Err(), "heatmap elements")
+}
+
+// pointCellsKept bounds the page cells kept for closed days, for clicks and
+// for moves each.
+const pointCellsKept = 400_000
+
+// maxPointCells bounds the cells a click or move heatmap answers.
+const maxPointCells = 100000
+
+// HeatPoints returns the page-coordinate cells (10 px) of clicks or moves,
+// summed over the heatmap's days, most counted first, at most
+// maxPointCells; x and y are the cells' centres. The cells of closed days
+// are kept, as for HeatElements.
+func (s *Store) HeatPoints(ctx context.Context, q HeatQuery, kind string) ([]PointCell, error) {
+	days, err := dayList(q.FromDay, q.ToDay)
+	if err != nil {
+		return nil, fmt.Errorf("heatmap points: %w", err)
+	}
+	type cellKey struct{ x, y int }
+	sums := map[cellKey]int64{}
+	cache := &s.clickPoints
+	if kind != "click" {
+		cache = &s.movePoints
+	}
+	err = overDays(s, cache, days, q.day,
+		func(first, last int) (map[int][]PointCell, error) {
+			return s.pointsByDay(ctx, q, kind, first, last)
+		},
+		func(cells []PointCell) {
+			for _, c := range cells {
+				sums[cellKey{c.X, c.Y}] += c.Count
+			}
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PointCell, 0, len(sums))
+	for k, n := range sums {
+		out = append(out, PointCell{X: k.x*10 + 5, Y: k.y*10 + 5, Count: n})
+	}
+	slices.SortFunc(out, func(a, b PointCell) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Y, b.Y), cmp.Compare(a.X, b.X))
+	})
+	return out[:min(len(out), maxPointCells)], nil
+}
+
+// pointsByDay reads the page-coordinate roll-up of a heatmap, day by day,
+// in the order of its primary key. X and Y are cell numbers.
+func (s *Store) pointsByDay(ctx context.Context, q HeatQuery, kind string, first, last int) (
+	map[int][]PointCell, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT day, x, y, count FROM heat_points
+		WHERE site_id = ? AND page_key = ? AND device = ? AND kind = ? AND day >= ? AND day <= ?`,
+		q.SiteID, q.PageKey, q.Device, kind, first, last)
+	if err != nil {
+		return nil, wrap(err, "heatmap points")
+	}
+	defer rows.Close()
+	out := map[int][]PointCell{}
+	for rows.Next() {
+		var day int
+		var c PointCell
+		if err := rows.Scan(&day, &c.X, &c.Y, &c.Count); err != nil {
+			return nil, wrap(err, "heatmap points")
+		}
+		out[day] = append(out[day], c)
+	}
+	return out, wrap(rows.Err(), "heatmap points")
+}
+
+// day names one day of q, for the caches.
+func (q HeatQuery) day(d int) heatDay { return heatDay{q.SiteID, q.PageKey, q.Device, d} }

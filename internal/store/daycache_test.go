@@ -74,3 +74,29 @@ func TestClosedDay(t *testing.T) {
 		}
 	}
 }
+
+func TestDayCacheWeight(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	c := dayCache[int, []int]{weigh: func(v []int) int { return len(v) }, limit: 10}
+	c.put(1, make([]int, 4), now)
+	c.put(2, make([]int, 4), now)
+	c.put(1, make([]int, 5), now) // replaces: 5 + 4
+	if c.size != 9 {
+		t.Errorf("size = %d, want 9", c.size)
+	}
+	if v, ok := c.get(1, now); !ok || len(v) != 5 {
+		t.Errorf("get(1) = %v, %v", v, ok)
+	}
+	c.put(3, make([]int, 11), now) // heavier than the limit: not kept
+	if _, ok := c.get(3, now); ok || c.size != 9 {
+		t.Errorf("an over-weight value was kept; size %d", c.size)
+	}
+	later := now.Add(dayCacheTTL + time.Second)
+	c.put(4, make([]int, 3), later) // 9 + 3 > 10: the expired go
+	if _, ok := c.get(4, later); !ok || c.size != 3 {
+		t.Errorf("after eviction: size %d", c.size)
+	}
+	if _, ok := c.get(1, later); ok {
+		t.Error("an expired value is returned")
+	}
+}

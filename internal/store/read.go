@@ -565,55 +565,11 @@ type ElementCell struct {
 	Count    int64  `json:"count"`
 }
 
-// HeatElements returns the click cells of a heatmap, most clicked first.
-func (s *Store) HeatElements(ctx context.Context, q HeatQuery) ([]ElementCell, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT selector, offset_x, offset_y, SUM(count)
-		FROM heat_elements WHERE site_id = ? AND page_key = ? AND device = ?
-		AND day >= ? AND day <= ? GROUP BY selector, offset_x, offset_y
-		ORDER BY SUM(count) DESC, selector, offset_x, offset_y LIMIT 50000`,
-		q.SiteID, q.PageKey, q.Device, q.FromDay, q.ToDay)
-	if err != nil {
-		return nil, wrap(err, "heatmap elements")
-	}
-	defer rows.Close()
-	out := []ElementCell{}
-	for rows.Next() {
-		var c ElementCell
-		if err := rows.Scan(&c.Selector, &c.OffsetX, &c.OffsetY, &c.Count); err != nil {
-			return nil, wrap(err, "heatmap elements")
-		}
-		out = append(out, c)
-	}
-	return out, wrap(rows.Err(), "heatmap elements")
-}
-
 // PointCell is a roll-up cell of page coordinates (10 px cells).
 type PointCell struct {
 	X     int   `json:"x"`
 	Y     int   `json:"y"`
 	Count int64 `json:"count"`
-}
-
-// HeatPoints returns the page-coordinate cells of clicks or moves.
-func (s *Store) HeatPoints(ctx context.Context, q HeatQuery, kind string) ([]PointCell, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT x, y, SUM(count) FROM heat_points
-		WHERE site_id = ? AND page_key = ? AND device = ? AND kind = ?
-		AND day >= ? AND day <= ? GROUP BY x, y ORDER BY SUM(count) DESC, y, x LIMIT 100000`,
-		q.SiteID, q.PageKey, q.Device, kind, q.FromDay, q.ToDay)
-	if err != nil {
-		return nil, wrap(err, "heatmap points")
-	}
-	defer rows.Close()
-	out := []PointCell{}
-	for rows.Next() {
-		var c PointCell
-		if err := rows.Scan(&c.X, &c.Y, &c.Count); err != nil {
-			return nil, wrap(err, "heatmap points")
-		}
-		c.X, c.Y = c.X*10+5, c.Y*10+5
-		out = append(out, c)
-	}
-	return out, wrap(rows.Err(), "heatmap points")
 }
 
 // HeatScroll returns how many page views had their deepest point at each

@@ -39,8 +39,11 @@ type Store struct {
 	// Values of closed days, kept so that a range re-reads only its open
 	// days: traffic figures for Stats, click counts by element for
 	// HeatSelectors.
-	days      dayCache[siteDay, *dayFigures]
-	selectors dayCache[heatDay, map[string]int64]
+	days        dayCache[siteDay, *dayFigures]
+	selectors   dayCache[heatDay, map[string]int64]
+	cells       dayCache[heatDay, []ElementCell]
+	clickPoints dayCache[heatDay, []PointCell]
+	movePoints  dayCache[heatDay, []PointCell]
 }
 
 // OpenSQLite opens (creating if needed) the SQLite file at path and brings
@@ -78,6 +81,12 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(8)
 
 	s := &Store{write: write, read: read, now: time.Now}
+	s.cells.weigh = func(c []ElementCell) int { return len(c) }
+	s.cells.limit = elementCellsKept
+	for _, c := range []*dayCache[heatDay, []PointCell]{&s.clickPoints, &s.movePoints} {
+		c.weigh = func(c []PointCell) int { return len(c) }
+		c.limit = pointCellsKept
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

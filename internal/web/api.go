@@ -418,7 +418,8 @@ func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.Elements = &elements
 	}
-	writeJSON(w, http.StatusOK, out)
+	// A busy page has tens of thousands of cells: no indenting.
+	writeCompactJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -77,6 +77,8 @@ func BenchmarkDashboardPages(b *testing.B) {
 		{"overview_cold", "/sites/" + sum.Site.Key + "/overview?from=" + rv.From + "&to=" + rv.To},
 		{"heatmap_click_cold", "/sites/" + sum.Site.Key + "/heatmaps?from=" + rv.From + "&to=" +
 			rv.To + "&type=click&url=" + sum.Pages[0]},
+		{"api_heatmap_cold", "/api/v1/sites/" + sum.Site.Key + "/heatmap?from=" + rv.From +
+			"&to=" + rv.To + "&url=" + sum.Pages[0]},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
