@@ -124,25 +124,14 @@ func (s *Store) SnapshotSources(ctx context.Context, siteID int64, pageKey, devi
 
 func (s *Store) snapshotChunks(ctx context.Context, src *SnapshotSource) ([]Chunk, error) {
 	at := src.At - src.ClockOffset
-	rows, err := s.read.QueryContext(ctx, `SELECT session_id, seq, blob_key, first_ts,
-		last_ts, events, bytes FROM recording_chunks
+	rows, err := s.read.QueryContext(ctx, `SELECT `+chunkColumns+` FROM recording_chunks
 		WHERE session_id = ? AND last_ts >= ? AND first_ts <= ? ORDER BY seq LIMIT ?`,
 		src.SessionID, at-snapshotSlack.Milliseconds(), at+snapshotWindow.Milliseconds(),
 		snapshotMaxChunks)
 	if err != nil {
 		return nil, wrap(err, "snapshot chunks")
 	}
-	defer rows.Close()
-	out := []Chunk{}
-	for rows.Next() {
-		var c Chunk
-		if err := rows.Scan(&c.SessionID, &c.Seq, &c.BlobKey, &c.FirstTS, &c.LastTS,
-			&c.Events, &c.Bytes); err != nil {
-			return nil, wrap(err, "snapshot chunks")
-		}
-		out = append(out, c)
-	}
-	return out, wrap(rows.Err(), "snapshot chunks")
+	return scanChunks(rows, "snapshot chunks")
 }
 
 // Point is a position on a page, in CSS pixels.

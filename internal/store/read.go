@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -531,23 +532,30 @@ func (s *Store) Clicks(ctx context.Context, sessionID int64) ([]Click, error) {
 
 // Chunks returns the recording chunks of a session in order.
 func (s *Store) Chunks(ctx context.Context, sessionID int64) ([]Chunk, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT session_id, seq, blob_key, first_ts,
-		last_ts, events, bytes FROM recording_chunks WHERE session_id = ? ORDER BY seq`,
-		sessionID)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+chunkColumns+` FROM recording_chunks
+		WHERE session_id = ? ORDER BY seq`, sessionID)
 	if err != nil {
 		return nil, wrap(err, "recording chunks")
 	}
+	return scanChunks(rows, "recording chunks")
+}
+
+// chunkColumns are the columns scanChunks reads.
+const chunkColumns = `session_id, seq, blob_key, first_ts, last_ts, events, bytes`
+
+// scanChunks reads rows of chunkColumns and closes them.
+func scanChunks(rows *sql.Rows, op string) ([]Chunk, error) {
 	defer rows.Close()
 	out := []Chunk{}
 	for rows.Next() {
 		var c Chunk
 		if err := rows.Scan(&c.SessionID, &c.Seq, &c.BlobKey, &c.FirstTS, &c.LastTS,
 			&c.Events, &c.Bytes); err != nil {
-			return nil, wrap(err, "recording chunks")
+			return nil, wrap(err, op)
 		}
 		out = append(out, c)
 	}
-	return out, wrap(rows.Err(), "recording chunks")
+	return out, wrap(rows.Err(), op)
 }
 
 // HeatQuery selects one heatmap: a page, a device class and a day range.

@@ -94,17 +94,19 @@ func (a *api) session(r *http.Request) (*store.Session, error) {
 	return sess, err
 }
 
-// dateRange reads the request's date range in the site's time zone.
-func (a *api) dateRange(r *http.Request, site *store.Site) (store.Range, error) {
-	return dateRange(r, site, a.now())
+// siteRange returns the site named in the path, as site does, and the
+// request's date range in its time zone.
+func (a *api) siteRange(r *http.Request) (*store.Site, store.Range, error) {
+	site, err := a.site(r)
+	if err != nil {
+		return nil, store.Range{}, err
+	}
+	rng, err := dateRange(r, site, a.now())
+	return site, rng, err
 }
 
 func (a *api) stats(w http.ResponseWriter, r *http.Request) error {
-	site, err := a.site(r)
-	if err != nil {
-		return err
-	}
-	rng, err := a.dateRange(r, site)
+	site, rng, err := a.siteRange(r)
 	if err != nil {
 		return err
 	}
@@ -166,11 +168,7 @@ func toSessionJSON(s *store.Session) sessionJSON {
 }
 
 func (a *api) sessions(w http.ResponseWriter, r *http.Request) error {
-	site, err := a.site(r)
-	if err != nil {
-		return err
-	}
-	rng, err := a.dateRange(r, site)
+	site, rng, err := a.siteRange(r)
 	if err != nil {
 		return err
 	}
@@ -337,11 +335,7 @@ func (a *api) chunk(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
-	site, err := a.site(r)
-	if err != nil {
-		return err
-	}
-	rng, err := a.dateRange(r, site)
+	site, rng, err := a.siteRange(r)
 	if err != nil {
 		return err
 	}

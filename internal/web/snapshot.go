@@ -45,11 +45,7 @@ const maxRankedPages = 200
 // heatmap page's URL list: ?device= narrows to a device class and ?q= to
 // page keys holding the text (any case).
 func (a *api) pages(w http.ResponseWriter, r *http.Request) error {
-	site, err := a.site(r)
-	if err != nil {
-		return err
-	}
-	rng, err := a.dateRange(r, site)
+	site, rng, err := a.siteRange(r)
 	if err != nil {
 		return err
 	}
