@@ -187,6 +187,12 @@ func (p *Processor) prepare(ctx context.Context, rec wire.Record) (*item, error)
 		p.metrics.dropped.WithLabelValues("bad_batch").Inc()
 		return nil, nil
 	}
+	// A batch with nothing in it is no visit: it must not make a session of
+	// no pages, nor tell the install check that events arrive.
+	if len(batch.Events) == 0 && len(batch.Recording) == 0 {
+		p.metrics.dropped.WithLabelValues("empty").Inc()
+		return nil, nil
+	}
 	site, err := p.site(ctx, rec.SiteID)
 	if errors.Is(err, store.ErrNotFound) {
 		p.metrics.dropped.WithLabelValues("unknown_site").Inc()

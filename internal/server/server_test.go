@@ -561,3 +561,33 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyBatchMakesNoSession(t *testing.T) {
+	ts := startServer(t, "shop.example.com")
+	now := time.Now().UnixMilli()
+	origin := map[string]string{"Origin": "https://shop.example.com"}
+	for i, body := range [][]byte{batchJSON(t, now, []map[string]any{}, nil), []byte("null")} {
+		sid := fmt.Sprintf("00000000000000e%d", i)
+		if code, msg := ts.post(t, sid, 1, body, origin); code != http.StatusAccepted {
+			t.Fatalf("empty batch %d: %d %s", i, code, msg)
+		}
+	}
+	// A real visit sent after them is processed after them.
+	real := batchJSON(t, now, []map[string]any{{"type": "pageview", "t": now - 1000, "pid": 1,
+		"url": "https://shop.example.com/"}}, nil)
+	if code, msg := ts.post(t, "00000000000000f1", 1, real, origin); code != http.StatusAccepted {
+		t.Fatalf("real batch: %d %s", code, msg)
+	}
+	ts.waitSession(t, "00000000000000f1", func(s sessionDetail) bool { return s.Pages == 1 })
+	for _, sid := range []string{"00000000000000e0", "00000000000000e1"} {
+		if code := ts.get(t, "/api/v1/sessions/"+sid, nil); code != http.StatusNotFound {
+			t.Errorf("empty batch %s made a session: %d", sid, code)
+		}
+	}
+	var status struct {
+		Sessions int64 `json:"sessions_last_day"`
+	}
+	if ts.get(t, "/api/v1/sites/"+ts.site.Key+"/status", &status); status.Sessions != 1 {
+		t.Errorf("status counts %d sessions, want 1", status.Sessions)
+	}
+}

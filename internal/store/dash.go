@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -198,11 +197,11 @@ func (s *Store) ElementPositions(ctx context.Context, q HeatQuery,
 // dayBounds returns a time range (Unix ms, half-open) that holds the days
 // first to last in any time zone: UTC offsets run from -12 to +14 hours.
 func dayBounds(first, last int) (from, to int64, err error) {
-	start, err := time.Parse("20060102", strconv.Itoa(first))
+	start, err := time.Parse("20060102", fmt.Sprintf("%08d", first))
 	if err != nil {
 		return 0, 0, fmt.Errorf("day %d: %w", first, err)
 	}
-	end, err := time.Parse("20060102", strconv.Itoa(last))
+	end, err := time.Parse("20060102", fmt.Sprintf("%08d", last))
 	if err != nil {
 		return 0, 0, fmt.Errorf("day %d: %w", last, err)
 	}

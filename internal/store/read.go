@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -293,11 +292,11 @@ const maxDays = 36525
 
 // dayList returns every yyyymmdd day from first to last.
 func dayList(first, last int) ([]int, error) {
-	from, err := time.Parse("20060102", strconv.Itoa(first))
+	from, err := time.Parse("20060102", fmt.Sprintf("%08d", first))
 	if err != nil {
 		return nil, fmt.Errorf("day %d: %w", first, err)
 	}
-	to, err := time.Parse("20060102", strconv.Itoa(last))
+	to, err := time.Parse("20060102", fmt.Sprintf("%08d", last))
 	if err != nil {
 		return nil, fmt.Errorf("day %d: %w", last, err)
 	}

@@ -217,6 +217,16 @@ func deviceParam(r *http.Request, def string) (string, error) {
 	}
 }
 
+// sitePageKey is pageKey for a site, which also takes a path: /pricing is
+// the page at that path on the site's first domain.
+func sitePageKey(site *store.Site, v string) string {
+	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "/") && len(site.Domains) > 0 {
+		v = "https://" + strings.TrimPrefix(site.Domains[0], "*.") + v
+	}
+	return pageKey(v)
+}
+
 // pageKey accepts a full URL or a page key as the API returns them.
 func pageKey(v string) string {
 	if strings.Contains(v, "://") {
@@ -358,7 +368,7 @@ func (a *api) heatmap(w http.ResponseWriter, r *http.Request) error {
 	if format != "" && format != "json" && format != "png" {
 		return badRequest("format: want json or png")
 	}
-	q := store.HeatQuery{SiteID: site.ID, PageKey: pageKey(url), Device: device,
+	q := store.HeatQuery{SiteID: site.ID, PageKey: sitePageKey(site, url), Device: device,
 		FromDay: rng.FromDay, ToDay: rng.ToDay}
 
 	if kind == "scroll" {

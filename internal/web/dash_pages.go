@@ -297,7 +297,7 @@ func (d *dash) heatmapsPage(w http.ResponseWriter, r *http.Request, v *view) err
 		return nil
 	}
 
-	key := pageKey(page.URL)
+	key := sitePageKey(v.Site, page.URL)
 	q := store.HeatQuery{SiteID: v.Site.ID, PageKey: key, Device: device,
 		FromDay: rng.FromDay, ToDay: rng.ToDay}
 	switch kind {

@@ -126,6 +126,9 @@ func dateRange(r *http.Request, site *store.Site, now time.Time) (store.Range, e
 	if to.Before(from) {
 		return store.Range{}, badRequest("from must not be after to")
 	}
+	if from.Year() < 1970 || to.Year() > 9999 {
+		return store.Range{}, badRequest("from and to: want dates from 1970 on")
+	}
 	if to.Sub(from) > 3*366*24*time.Hour {
 		return store.Range{}, badRequest("from and to: at most three years apart")
 	}

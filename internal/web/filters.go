@@ -39,7 +39,7 @@ func sessionFilter(r *http.Request, site *store.Site, rng store.Range) (store.Se
 	if f.MaxDuration > 0 && f.MinDuration > f.MaxDuration {
 		return f, badRequest("min_duration must not be above max_duration")
 	}
-	if err := textParams(r, &f); err != nil {
+	if err := textParams(r, site, &f); err != nil {
 		return f, err
 	}
 	if f.HasRage, err = flagParam(r, "rage"); err != nil {
@@ -53,15 +53,16 @@ func sessionFilter(r *http.Request, site *store.Site, rng store.Range) (store.Se
 }
 
 // textParams reads the filters that are names: pages, hosts, codes, ids.
-func textParams(r *http.Request, f *store.SessionFilter) error {
+func textParams(r *http.Request, site *store.Site, f *store.SessionFilter) error {
+	page := func(v string) string { return sitePageKey(site, v) }
 	for _, p := range []struct {
 		names []string
 		dst   *string
 		clean func(string) string
 	}{
-		{[]string{"page", "url"}, &f.PageKey, pageKey},
-		{[]string{"entry"}, &f.EntryPage, pageKey},
-		{[]string{"exit"}, &f.ExitPage, pageKey},
+		{[]string{"page", "url"}, &f.PageKey, page},
+		{[]string{"entry"}, &f.EntryPage, page},
+		{[]string{"exit"}, &f.ExitPage, page},
 		{[]string{"utm_source"}, &f.UTMSource, nil},
 		{[]string{"browser"}, &f.Browser, nil},
 		{[]string{"os"}, &f.OS, nil},
@@ -99,7 +100,7 @@ func secondsParam(r *http.Request, name string) (int64, error) {
 		return 0, nil
 	}
 	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || secs < 0 || secs > 1e9 {
+	if err != nil || !(secs >= 0 && secs <= 1e9) || strings.Contains(v, "_") {
 		return 0, badRequest("%s: want a number of seconds", name)
 	}
 	return int64(secs * 1000), nil
@@ -120,9 +121,9 @@ func flagParam(r *http.Request, name string) (bool, error) {
 // cursorParam reads before (or cursor): the start time in Unix ms and the
 // id of the last session of the previous page, as "<ms>.<id>" or "<ms>-<id>".
 func cursorParam(r *http.Request) (before, id int64, err error) {
-	v := r.FormValue("before")
+	name, v := "before", r.FormValue("before")
 	if v == "" {
-		v = r.FormValue("cursor")
+		name, v = "cursor", r.FormValue("cursor")
 	}
 	if v == "" {
 		return 0, 0, nil
@@ -131,7 +132,7 @@ func cursorParam(r *http.Request) (before, id int64, err error) {
 	if !ok {
 		ms, hex, ok = strings.Cut(v, "-")
 	}
-	bad := badRequest("before: use the link to the next page (or the API's next_cursor)")
+	bad := badRequest("%s: use the link to the next page (or the API's next_cursor)", name)
 	if !ok {
 		return 0, 0, bad
 	}

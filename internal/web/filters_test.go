@@ -14,7 +14,7 @@ import (
 )
 
 func TestSessionFilterParams(t *testing.T) {
-	site := &store.Site{ID: 7}
+	site := &store.Site{ID: 7, Domains: []string{"shop.example.com", "*.shop.example.com"}}
 	rng := store.Range{From: 1, To: 2, FromDay: 20261201, ToDay: 20261201}
 	base := store.SessionFilter{SiteID: 7, Range: rng, Limit: 50}
 	for _, tt := range []struct {
@@ -50,6 +50,18 @@ func TestSessionFilterParams(t *testing.T) {
 			f.HasRage, f.HasError = true, true
 		}, ""},
 		{"blank values", "?browser=+&country=", func(*store.SessionFilter) {}, ""},
+		{"paths on the site", "?page=/pricing/&entry=/&exit=/checkout?step=2",
+			func(f *store.SessionFilter) {
+				f.PageKey, f.EntryPage = "shop.example.com/pricing", "shop.example.com/"
+				f.ExitPage = "shop.example.com/checkout"
+			}, ""},
+		{"utm source", "?utm_source=newsletter", func(f *store.SessionFilter) {
+			f.UTMSource = "newsletter"
+		}, ""},
+		{"not a number", "?min_duration=NaN", nil, "min_duration: want a number of seconds"},
+		{"digit groups", "?max_duration=1_0", nil, "max_duration: want a number of seconds"},
+		{"bad cursor", "?cursor=12", nil,
+			"cursor: use the link to the next page (or the API's next_cursor)"},
 		{"bad device", "?device=watch", nil, "device: want desktop, tablet or mobile"},
 		{"bad min", "?min_duration=soon", nil, "min_duration: want a number of seconds"},
 		{"negative max", "?max_duration=-1", nil, "max_duration: want a number of seconds"},

@@ -98,7 +98,7 @@ func (a *api) snapshot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := pageKey(raw)
+	key := sitePageKey(site, raw)
 
 	sources, err := a.store.SnapshotSources(r.Context(), site.ID, key, device,
 		snapshotCandidates)
