@@ -201,3 +201,35 @@ func TestHeatmapPositions(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRecordingsQuery feeds any query string to the recordings list's
+// parsers: they must answer a filter or a client error, never panic or fail
+// otherwise.
+func FuzzRecordingsQuery(f *testing.F) {
+	for _, seed := range []string{"", "from=2026-11-01&to=2026-11-30&page=/pricing&rage=1",
+		"before=1796000000000.00000000000000ff&min_duration=2.5&max_duration=60",
+		"cursor=1-0&country=de&user=*&event=signup&device=mobile", "from=0202-01-01",
+		"min_duration=NaN", "page=https%3A%2F%2Fwww.a.example%2Fx%3Fy"} {
+		f.Add(seed)
+	}
+	site := &store.Site{ID: 1, Domains: []string{"a.example"}, Timezone: "Europe/Berlin"}
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, query string) {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.URL.RawQuery = query
+		var ce *clientError
+		rng, err := dateRange(r, site, now)
+		if err != nil {
+			if !errors.As(err, &ce) {
+				t.Fatalf("dateRange(%q): %v is not a client error", query, err)
+			}
+			return
+		}
+		if rng.From >= rng.To || rng.FromDay > rng.ToDay {
+			t.Fatalf("dateRange(%q) = %+v", query, rng)
+		}
+		if _, err := sessionFilter(r, site, rng); err != nil && !errors.As(err, &ce) {
+			t.Fatalf("sessionFilter(%q): %v is not a client error", query, err)
+		}
+	})
+}
