@@ -237,6 +237,17 @@ func TestDashboardAccounts(t *testing.T) {
 	if last != http.StatusTooManyRequests {
 		t.Errorf("sixth wrong password = %d, want 429", last)
 	}
+	req, _ = http.NewRequest(http.MethodPost, ts.url+"/login", strings.NewReader(url.Values{
+		"csrf": {token}, "email": {"owner@example.com"}, "password": {"guess"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err = g.http.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "60" {
+		t.Errorf("throttled sign-in = %d, Retry-After %q", resp.StatusCode,
+			resp.Header.Get("Retry-After"))
+	}
 	status, _, _ = g.post("/login", url.Values{"csrf": {token},
 		"email": {"owner@example.com"}, "password": {"correct horse"}})
 	if status != http.StatusTooManyRequests {
@@ -309,6 +320,32 @@ func TestDashboardViewerIsolation(t *testing.T) {
 		if status != http.StatusNotFound {
 			t.Errorf("viewer POST %s = %d, want 404", path, status)
 		}
+	}
+
+	// A pending invitation is listed until cancelled; a removed member
+	// finds the site gone.
+	_, page = admin.get("/sites/" + keyA + "/settings")
+	admin.post("/sites/"+keyA+"/access", url.Values{"csrf": {admin.csrf(page)},
+		"email": {"later@example.com"}, "role": {"owner"}})
+	if _, page = admin.get("/sites/" + keyA + "/settings"); !strings.Contains(page,
+		`data-invite="later@example.com"`) || !strings.Contains(page,
+		`data-member="viewer@example.com"`) {
+		t.Fatalf("settings do not list the member and the pending invitation:\n%.3000s", page)
+	}
+	for _, email := range []string{"later@example.com", "viewer@example.com"} {
+		status, _, body := admin.post("/sites/"+keyA+"/access/remove", url.Values{
+			"csrf": {admin.csrf(page)}, "email": {email}})
+		if status != http.StatusOK || strings.Contains(body, `data-invite="`+email) ||
+			strings.Contains(body, `data-member="`+email) {
+			t.Errorf("remove %s = %d, still listed", email, status)
+		}
+	}
+	if status, _ := viewer.get("/sites/" + keyA + "/overview"); status != http.StatusNotFound {
+		t.Errorf("removed viewer GET overview = %d, want 404", status)
+	}
+	if status, _, _ := admin.post("/sites/"+keyA+"/access/remove", url.Values{
+		"csrf": {admin.csrf(page)}, "email": {"viewer@example.com"}}); status != http.StatusBadRequest {
+		t.Errorf("removing someone without access = %d, want 400", status)
 	}
 }
 

@@ -318,3 +318,52 @@ func prefixed(prefix, columns string) string {
 	}
 	return strings.Join(fields, ", ")
 }
+
+// SiteInvites lists the invitations to a site not yet used or expired, by
+// address.
+func (s *Store) SiteInvites(ctx context.Context, siteID int64) ([]Invite, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT email, admin, site_id, role, expires_at
+		FROM invites WHERE site_id = ? AND expires_at > ? ORDER BY email, expires_at`,
+		siteID, s.now().UnixMilli())
+	if err != nil {
+		return nil, wrap(err, "site invites")
+	}
+	defer rows.Close()
+	out := []Invite{}
+	for rows.Next() {
+		var inv Invite
+		var site sql.NullInt64
+		if err := rows.Scan(&inv.Email, &inv.Admin, &site, &inv.Role,
+			&inv.ExpiresAt); err != nil {
+			return nil, wrap(err, "site invites")
+		}
+		inv.SiteID = site.Int64
+		out = append(out, inv)
+	}
+	return out, wrap(rows.Err(), "site invites")
+}
+
+// RemoveFromSite takes away what an address holds on a site: the role of
+// its user, if any, and any invitation not yet used. It reports whether
+// there was anything to take.
+func (s *Store) RemoveFromSite(ctx context.Context, siteID int64, email string) (bool, error) {
+	email = NormaliseEmail(email)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("remove from site: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM user_sites WHERE site_id = ?
+		AND user_id IN (SELECT id FROM users WHERE email = ?)`, siteID, email)
+	if err != nil {
+		return false, fmt.Errorf("remove from site: %w", err)
+	}
+	roles, _ := res.RowsAffected()
+	res, err = tx.ExecContext(ctx, `DELETE FROM invites WHERE site_id = ? AND email = ?`,
+		siteID, email)
+	if err != nil {
+		return false, fmt.Errorf("remove from site: %w", err)
+	}
+	invites, _ := res.RowsAffected()
+	return roles+invites > 0, wrap(tx.Commit(), "remove from site")
+}

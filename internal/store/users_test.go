@@ -165,3 +165,47 @@ func TestUpdateSite(t *testing.T) {
 		t.Error("an unknown time zone was stored")
 	}
 }
+
+func TestRemoveFromSite(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	site := &Site{Domains: []string{"a.example"}}
+	if err := s.CreateSite(ctx, site); err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Now().Add(time.Hour).UnixMilli()
+	token, err := s.CreateInvite(ctx, Invite{Email: "member@example.com", SiteID: site.ID,
+		Role: RoleViewer, ExpiresAt: expires})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcceptInvite(ctx, token, "", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateInvite(ctx, Invite{Email: "Pending@example.com", SiteID: site.ID,
+		Role: RoleOwner, ExpiresAt: expires}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateInvite(ctx, Invite{Email: "late@example.com", SiteID: site.ID,
+		Role: RoleOwner, ExpiresAt: time.Now().Add(-time.Second).UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	invites, err := s.SiteInvites(ctx, site.ID)
+	if err != nil || len(invites) != 1 || invites[0].Email != "pending@example.com" ||
+		invites[0].Role != RoleOwner {
+		t.Fatalf("pending invites = %+v, %v", invites, err)
+	}
+	for _, email := range []string{"MEMBER@example.com", "pending@example.com"} {
+		if ok, err := s.RemoveFromSite(ctx, site.ID, email); err != nil || !ok {
+			t.Errorf("remove %s = %v, %v", email, ok, err)
+		}
+	}
+	if ok, err := s.RemoveFromSite(ctx, site.ID, "nobody@example.com"); err != nil || ok {
+		t.Errorf("remove a stranger = %v, %v", ok, err)
+	}
+	members, _ := s.SiteMembers(ctx, site.ID)
+	invites, _ = s.SiteInvites(ctx, site.ID)
+	if len(members) != 0 || len(invites) != 0 {
+		t.Errorf("after removal: members %+v, invites %+v", members, invites)
+	}
+}

@@ -103,6 +103,7 @@ func (d *dash) routes(mux *http.ServeMux) {
 	mux.Handle("GET /sites/{key}/settings", d.page(d.forSite(true, d.settingsPage)))
 	mux.Handle("POST /sites/{key}/settings", d.page(d.forSite(true, d.settingsPost)))
 	mux.Handle("POST /sites/{key}/access", d.page(d.forSite(true, d.accessPost)))
+	mux.Handle("POST /sites/{key}/access/remove", d.page(d.forSite(true, d.removePost)))
 	mux.Handle("/", d.page(func(http.ResponseWriter, *http.Request) error {
 		return notFound("page")
 	}))

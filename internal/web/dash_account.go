@@ -50,6 +50,7 @@ func (d *dash) loginPost(w http.ResponseWriter, r *http.Request) error {
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	if !d.auth.allowAttempt(r, email) {
+		w.Header().Set("Retry-After", "60")
 		return errTooManyAttempts
 	}
 	u, err := d.store.UserByEmail(r.Context(), email)
@@ -304,6 +305,7 @@ type settingsView struct {
 	Snippet    string
 	StatusURL  string
 	Members    []store.Member
+	Invites    []store.Invite // not yet used
 	InviteLink string
 	Added      bool
 }
@@ -313,9 +315,13 @@ func (d *dash) settingsView(r *http.Request, v *view, form siteForm) error {
 	if err != nil {
 		return err
 	}
+	invites, err := d.store.SiteInvites(r.Context(), v.Site.ID)
+	if err != nil {
+		return err
+	}
 	v.Title, v.Nav = "Settings · "+v.Site.Name, "settings"
 	v.Page = &settingsView{Form: form, Snippet: tracker.Snippet(d.baseURL(r), v.Site.Key),
-		StatusURL: "/api/v1/sites/" + v.Site.Key + "/status", Members: members,
+		StatusURL: "/api/v1/sites/" + v.Site.Key + "/status", Members: members, Invites: invites,
 		Added: r.FormValue("added") != ""}
 	return nil
 }
@@ -384,9 +390,33 @@ func (d *dash) accessPost(w http.ResponseWriter, r *http.Request, v *view) error
 		}
 		page.InviteLink = d.baseURL(r) + "/setup/" + token
 		v.Notice = "Send this link to " + email + ". It works once, for seven days."
+		if page.Invites, err = d.store.SiteInvites(r.Context(), v.Site.ID); err != nil {
+			return err
+		}
 	default:
 		return err
 	}
 	d.render(w, http.StatusOK, "settings", v)
+	return nil
+}
+
+// removePost takes someone's access to the site away: their role, or the
+// invitation they have not used yet.
+func (d *dash) removePost(w http.ResponseWriter, r *http.Request, v *view) error {
+	email := store.NormaliseEmail(r.PostFormValue("email"))
+	removed, err := d.store.RemoveFromSite(r.Context(), v.Site.ID, email)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if removed {
+		v.Notice = email + " no longer has access to this site."
+	} else {
+		v.Error, status = email+" had no access to this site.", http.StatusBadRequest
+	}
+	if err := d.settingsView(r, v, formOf(v.Site)); err != nil {
+		return err
+	}
+	d.render(w, status, "settings", v)
 	return nil
 }

@@ -30,6 +30,9 @@ func templateFuncs(assets Assets) template.FuncMap {
 		"rate":     func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) },
 		"list":     func(s ...string) []string { return s },
 		"sub":      func(a, b int64) int64 { return a - b },
+		"removeForm": func(key, email, csrf, label string) map[string]string {
+			return map[string]string{"Key": key, "Email": email, "CSRF": csrf, "Label": label}
+		},
 		"rangeForm": func(r rangeView, q url.Values) map[string]any {
 			return map[string]any{"Range": r, "Extra": q}
 		},
