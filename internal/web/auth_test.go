@@ -85,3 +85,16 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectorTail(t *testing.T) {
+	for in, want := range map[string]string{
+		"#buy":                                   "#buy",
+		"main > a.btn":                           "main > a.btn",
+		"#page-top > header > div.container > a": "… div.container > a",
+		"body > div:nth-child(3) > p > span.price": "… p > span.price",
+	} {
+		if got := selectorTail(in); got != want {
+			t.Errorf("selectorTail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -29,6 +29,7 @@ func templateFuncs(assets Assets) template.FuncMap {
 		"query":    query,
 		"rate":     func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) },
 		"list":     func(s ...string) []string { return s },
+		"tail":     selectorTail,
 		"sub":      func(a, b int64) int64 { return a - b },
 		"removeForm": func(key, email, csrf, label string) map[string]string {
 			return map[string]string{"Key": key, "Email": email, "CSRF": csrf, "Label": label}
@@ -55,6 +56,17 @@ func formatCount(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// selectorTail shortens a CSS selector to its last two steps, which tell
+// elements apart better than its first ones: "#page-top > header > div > a"
+// becomes "… div > a".
+func selectorTail(selector string) string {
+	steps := strings.Split(selector, " > ")
+	if len(steps) <= 2 {
+		return selector
+	}
+	return "… " + strings.Join(steps[len(steps)-2:], " > ")
 }
 
 // share is n as a percentage of total, for bars and columns.
