@@ -1,7 +1,8 @@
 // Builds dist/: the core and the recorder served to visitors (each with gzip
-// and brotli twins for the server to pick from), and the replayer for the
-// dashboard and the tests. The output must be byte-for-byte the same on every
-// run, so that CI can rebuild it and compare with what is committed.
+// and brotli twins for the server to pick from), and a bare replayer for the
+// tests (the dashboard's player is built in internal/web/ui). The output must
+// be byte-for-byte the same on every run, so that CI can rebuild it and
+// compare with what is committed.
 //
 //   node build.mjs
 import * as esbuild from 'esbuild';

@@ -1,6 +1,6 @@
 // Package tracker serves the browser tracker: the per-site loader
-// (/s/{key}.js), the content-hashed core and recorder (/t/{name}) and the
-// replayer bundle the dashboard plays recordings with.
+// (/s/{key}.js), the content-hashed core and recorder (/t/{name}), and a
+// bare replayer bundle the tests play recordings with.
 //
 // The TypeScript sources live in src/ and are built into dist/ by build.mjs
 // (make tracker); dist/ is committed and embedded, so a Go build needs no
@@ -137,8 +137,10 @@ func (f *Files) CoreName() string { return f.core.name }
 func (f *Files) RecorderName() string { return f.recorder.name }
 
 // Replay returns the replayer bundle, which sets window.LoupeReplay =
-// {Replayer}, and its style sheet. They are for the dashboard and for tests,
-// never for visitors.
+// {Replayer}, and its style sheet, for tests that pause a recording at given
+// times (to read masked inputs, say). They are never served: the dashboard
+// plays recordings with its own player (internal/web/ui), which bundles the
+// same rrweb version.
 func (f *Files) Replay() (js, css []byte) { return f.replayJS, f.replayCSS }
 
 // ServeAsset answers GET /t/{name}. The name carries the content hash, so the

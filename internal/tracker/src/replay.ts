@@ -1,5 +1,5 @@
-// The replayer bundle, dist/replay.js, for the dashboard and the tests; it is
-// never served to visitors.
+// The bare replayer bundle, dist/replay.js, for tests that pause a recording
+// at given times; it is never served (the dashboard has its own player).
 
 import { Replayer } from '@rrweb/replay';
 
